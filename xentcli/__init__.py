@@ -1,0 +1,52 @@
+"""xentcli: cross-entropy (log loss) from a classifier's outputs, exactly.
+
+The library API is the numerical core::
+
+    >>> from xentcli import cross_entropy
+    >>> cross_entropy([[2.0, 0.0]], [0]).summary.loss  # doctest: +ELLIPSIS
+    0.1269...
+
+The ``xent`` command (``xentcli.cli``) is a thin layer over it.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from xentcli.core import (
+    LossResult,
+    LossStats,
+    Summary,
+    cross_entropy,
+    log_softmax,
+    softmax,
+)
+from xentcli.errors import (
+    DataError,
+    ExitCode,
+    InputError,
+    OutputError,
+    UsageError,
+    WriteError,
+    XentError,
+)
+
+try:
+    __version__ = version("xentcli")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "DataError",
+    "ExitCode",
+    "InputError",
+    "LossResult",
+    "LossStats",
+    "OutputError",
+    "Summary",
+    "UsageError",
+    "WriteError",
+    "XentError",
+    "__version__",
+    "cross_entropy",
+    "log_softmax",
+    "softmax",
+]

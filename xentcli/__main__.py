@@ -1,0 +1,5 @@
+"""``python -m xentcli``."""
+
+from xentcli.cli import main
+
+main()

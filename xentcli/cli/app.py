@@ -1,0 +1,48 @@
+"""The ``xent`` Typer application."""
+
+from typing import Annotated
+
+import typer
+
+from xentcli.cli.loss import loss
+
+app = typer.Typer(
+    name="xent",
+    help="Cross-entropy (log loss) from a classifier's outputs, exactly.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from xentcli import __version__
+
+        typer.echo(f"xent {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            help="Show the version and exit.",
+            callback=_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """xent: cross-entropy (log loss) from a classifier's outputs.
+
+    Example:
+
+        xent loss sample_data/logits.csv -l sample_data/labels.csv
+    """
+
+
+app.command("loss")(loss)

@@ -1,0 +1,64 @@
+"""Output dispatch: pick the format, then send text to stdout or atomically to a file."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable
+
+from rich.console import Console, RenderableType
+from rich.measure import Measurement
+
+from xentcli.cli.options import OutputFormat
+from xentcli.cli.streams import Streams
+from xentcli.io import write_atomic
+
+_BY_EXTENSION = {
+    ".json": OutputFormat.json,
+    ".jsonl": OutputFormat.jsonl,
+    ".ndjson": OutputFormat.jsonl,
+    ".csv": OutputFormat.csv,
+    ".tsv": OutputFormat.tsv,
+    ".txt": OutputFormat.table,
+}
+
+
+def choose_format(fmt: OutputFormat | None, output: str | None, streams: Streams) -> OutputFormat:
+    """``-f`` if given; else from the ``-o`` extension (json if unknown); else table on a
+    terminal and json in a pipe."""
+    if fmt is not None:
+        return fmt
+    if output is not None and output != "-":
+        return _BY_EXTENSION.get(os.path.splitext(output)[1].lower(), OutputFormat.json)
+    return OutputFormat.table if streams.stdout_isatty else OutputFormat.json
+
+
+def plain_text(renderable: RenderableType) -> str:
+    """Render without colour at the renderable's natural width, so nothing is cut at 80."""
+    wide = Console(width=10_000, color_system=None, file=io.StringIO())
+    width = Measurement.get(wide, wide.options, renderable).maximum
+    console = Console(
+        width=max(width, 20), color_system=None, file=io.StringIO(), force_terminal=False
+    )
+    with console.capture() as capture:
+        console.print(renderable)
+    return capture.get()
+
+
+def emit_chunks(streams: Streams, output: str | None, chunks: Iterable[str]) -> None:
+    """Write text to ``-o`` atomically, or stream it to stdout."""
+    if output is not None and output != "-":
+        write_atomic(output, chunks)
+        return
+    out = streams.stdout
+    for chunk in chunks:
+        out.write(chunk)
+    out.flush()
+
+
+def emit_table(streams: Streams, output: str | None, renderable: RenderableType) -> None:
+    """A Rich table: straight to a terminal, else as plain text at its natural width."""
+    if (output is None or output == "-") and streams.stdout_isatty:
+        streams.out_console().print(renderable)
+        return
+    emit_chunks(streams, output, [plain_text(renderable)])

@@ -1,0 +1,156 @@
+"""Options shared by xent's commands, declared once as ``Annotated`` types."""
+
+from enum import StrEnum
+from typing import Annotated, Optional
+
+import typer
+
+
+class InputFormat(StrEnum):
+    csv = "csv"
+    tsv = "tsv"
+    txt = "txt"
+    npy = "npy"
+    npz = "npz"
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    tsv = "tsv"
+
+
+INPUT_PANEL = "Input"
+OUTPUT_PANEL = "Output"
+
+InputArg = Annotated[
+    Optional[str],
+    typer.Argument(
+        help="Logits: a .csv/.tsv/.txt/.npy/.npz file, or - for stdin (the default when "
+        "data is piped in).",
+        show_default=False,
+        metavar="[INPUT]",
+    ),
+]
+LabelsOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--labels",
+        "-l",
+        help="True classes: a one-column CSV/TXT of class indices or names, a 1-D integer "
+        ".npy, or an .npz; - for stdin.",
+        metavar="PATH",
+        rich_help_panel=INPUT_PANEL,
+    ),
+]
+LabelColOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--label-col",
+        help="Take labels from this column of INPUT (a header name, or a 0-based index; -1 "
+        "is the last); the other columns are the logits.",
+        metavar="NAME|INDEX",
+        rich_help_panel=INPUT_PANEL,
+    ),
+]
+ClassesOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--classes",
+        help="Class names in class-index order, comma-separated. With a header, the logit "
+        "columns are reordered to match.",
+        metavar="A,B,...",
+        rich_help_panel=INPUT_PANEL,
+    ),
+]
+KeyOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--key",
+        help="Array of an .npz INPUT holding the logits (default: 'logits', or the only array).",
+        rich_help_panel=INPUT_PANEL,
+    ),
+]
+InputFormatOpt = Annotated[
+    Optional[InputFormat],
+    typer.Option(
+        "--input-format",
+        help="Format of INPUT (default: from the extension; for stdin from the content).",
+        case_sensitive=False,
+        rich_help_panel=INPUT_PANEL,
+    ),
+]
+DelimiterOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--delimiter",
+        "-d",
+        help="Field delimiter of text INPUT: one character, 'tab' or 'whitespace' "
+        "(default: from the extension; sniffed for .txt and stdin).",
+        rich_help_panel=INPUT_PANEL,
+    ),
+]
+HeaderOpt = Annotated[
+    Optional[bool],
+    typer.Option(
+        "--header/--no-header",
+        help="Whether text INPUT's first row is a header (default: detected: a first row "
+        "with a non-numeric field is a header).",
+        show_default=False,
+        rich_help_panel=INPUT_PANEL,
+    ),
+]
+FormatOpt = Annotated[
+    Optional[OutputFormat],
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format (default: table on a terminal; otherwise json, or from the "
+        "-o file's extension).",
+        case_sensitive=False,
+        rich_help_panel=OUTPUT_PANEL,
+    ),
+]
+OutputOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file instead of stdout (atomically: complete or not at all).",
+        metavar="PATH",
+        rich_help_panel=OUTPUT_PANEL,
+    ),
+]
+HeadOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--head",
+        help="Show only the first N samples (the summary still covers all). Default: 20 "
+        "in a table, all otherwise.",
+        min=0,
+        metavar="N",
+        rich_help_panel=OUTPUT_PANEL,
+    ),
+]
+PrecisionOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--precision",
+        help="Significant digits of printed numbers (default: 6 in a table; machine "
+        "formats print enough digits to round-trip).",
+        min=1,
+        max=17,
+        metavar="N",
+        rich_help_panel=OUTPUT_PANEL,
+    ),
+]
+NoColorOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-color",
+        help="No colour (also when NO_COLOR is set).",
+        rich_help_panel=OUTPUT_PANEL,
+    ),
+]

@@ -1,0 +1,20 @@
+"""The numerical core of xentcli: pure NumPy, no I/O, no printing.
+
+Arrays in, frozen dataclasses out. Importing it loads neither Typer nor Rich.
+"""
+
+from xentcli.core.loss import LossResult, cross_entropy
+from xentcli.core.softmax import log_softmax, softmax
+from xentcli.core.stats import LossStats, Summary
+from xentcli.core.validate import check_labels, check_logits
+
+__all__ = [
+    "LossResult",
+    "LossStats",
+    "Summary",
+    "check_labels",
+    "check_logits",
+    "cross_entropy",
+    "log_softmax",
+    "softmax",
+]

@@ -1,0 +1,98 @@
+"""The xentcli exception family and the exit codes the CLI maps them to.
+
+This module imports nothing but the standard library, so every layer (core, io, render,
+cli) can raise these errors. The CLI turns them into one ``Error: ...`` line on stderr and
+the exit code of the family, in one place (``xentcli.cli.errors``).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes of the ``xent`` command (sysexits.h numbering where one exists)."""
+
+    OK = 0
+    USAGE = 2
+    DATA = 65
+    NO_INPUT = 66
+    INTERNAL = 70
+    CANT_CREATE = 73
+    IO = 74
+    INTERRUPTED = 130
+
+
+class XentError(Exception):
+    """Base class of every error xentcli raises on purpose.
+
+    Parameters
+    ----------
+    message : str
+        What was found and how to fix it, without the location.
+    where : str, optional
+        Where it was found: ``"labels.csv line 7"``, ``"logits.npy"``.
+    """
+
+    exit_code: ExitCode = ExitCode.DATA
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class UsageError(XentError):
+    """Options that contradict each other or do not fit the input."""
+
+    exit_code = ExitCode.USAGE
+
+
+class DataError(XentError):
+    """The input's content is invalid (exit 65).
+
+    ``source`` (``"logits"`` or ``"labels"``) and ``sample`` (0-based row of that source)
+    let a caller that knows the files translate the sample into a file and line.
+    """
+
+    exit_code = ExitCode.DATA
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str | None = None,
+        source: str | None = None,
+        sample: int | None = None,
+    ) -> None:
+        super().__init__(message, where=where)
+        self.source = source
+        self.sample = sample
+
+    def __str__(self) -> str:
+        if self.where:
+            return f"{self.where}: {self.message}"
+        if self.sample is not None:
+            return f"{self.source or 'sample'} row {self.sample}: {self.message}"
+        return self.message
+
+
+class InputError(XentError):
+    """An input file is missing or cannot be read (exit 66)."""
+
+    exit_code = ExitCode.NO_INPUT
+
+
+class OutputError(XentError):
+    """The output file cannot be created (exit 73)."""
+
+    exit_code = ExitCode.CANT_CREATE
+
+
+class WriteError(XentError):
+    """Writing the output failed part-way, e.g. a full disk (exit 74)."""
+
+    exit_code = ExitCode.IO

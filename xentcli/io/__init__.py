@@ -1,0 +1,6 @@
+"""Readers and writers: bytes in, validated arrays out (and atomic output files)."""
+
+from xentcli.io.inputs import LossInputs, ReadOptions, load_inputs
+from xentcli.io.output import write_atomic
+
+__all__ = ["LossInputs", "ReadOptions", "load_inputs", "write_atomic"]

@@ -1,0 +1,234 @@
+"""Turn the ``xent loss`` input options into validated logits, labels and class names."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+from numpy.typing import NDArray
+
+from xentcli.errors import DataError, UsageError
+from xentcli.io.npy import load_npy, load_npz
+from xentcli.io.sources import Format, Source, read_source
+from xentcli.io.text import (
+    decode,
+    is_number,
+    read_rows,
+    read_table,
+    resolve_column,
+    sniff_delimiter,
+)
+
+_INT_RE = re.compile(r"[+-]?[0-9]+(?:\.0*)?")
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read the inputs (the CLI's input options)."""
+
+    input_format: Format | None = None
+    delimiter: str | None = None
+    header: bool | None = None
+    label_col: str | None = None
+    key: str | None = None
+    classes: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Locator:
+    """Maps a 0-based sample index to a place a user can open: a file line or array row."""
+
+    name: str
+    lines: NDArray[np.int64] | None = None
+
+    def __call__(self, sample: int) -> str:
+        if self.lines is not None and 0 <= sample < len(self.lines):
+            return f"{self.name} line {int(self.lines[sample])}"
+        return f"{self.name} row {sample}"
+
+
+@dataclass(frozen=True)
+class LossInputs:
+    """Logits (N, C), integer labels (N,), optional class names, and where each row came from."""
+
+    logits: NDArray[np.generic]
+    labels: NDArray[np.generic]
+    class_names: tuple[str, ...] | None
+    logits_at: Locator
+    labels_at: Locator
+
+    def locate(self, source: str | None, sample: int | None) -> str:
+        """The place of ``sample`` of ``source`` (``"logits"`` or ``"labels"``)."""
+        at = self.labels_at if source == "labels" else self.logits_at
+        return at.name if sample is None else at(sample)
+
+
+def _text_delimiter(src: Source, text: str, opts: ReadOptions) -> str:
+    if opts.delimiter is not None:
+        return opts.delimiter
+    if src.format == "csv":
+        return ","
+    if src.format == "tsv":
+        return "\t"
+    return sniff_delimiter(text)
+
+
+def _reject_text_options(src: Source, opts: ReadOptions) -> None:
+    for flag, value in (("--delimiter", opts.delimiter), ("--header/--no-header", opts.header)):
+        if value is not None:
+            raise UsageError(f"{flag} applies to text input, but {src.name} is {src.format}")
+
+
+def _label_tokens_to_ints(
+    tokens: list[str], names: tuple[str, ...] | None, at: Locator
+) -> NDArray[np.int64]:
+    index = {n: i for i, n in enumerate(names)} if names else {}
+    out = np.empty(len(tokens), dtype=np.int64)
+    for i, tok in enumerate(tokens):
+        if tok in index:
+            out[i] = index[tok]
+        elif _INT_RE.fullmatch(tok):
+            value = int(float(tok)) if "." in tok else int(tok)
+            if abs(value) > 2**62:
+                raise DataError(f"label {tok} is out of range", where=at(i))
+            out[i] = value
+        elif is_number(tok):
+            raise DataError(
+                f"label {tok!r} is not a whole number; labels are class indices", where=at(i)
+            )
+        elif names:
+            shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+            raise DataError(f"unknown class name {tok!r} (classes: {shown})", where=at(i))
+        else:
+            raise DataError(
+                f"label {tok!r} is not a class index, and the classes have no names "
+                "(name them with a header row in the logits file or with --classes)",
+                where=at(i),
+            )
+    return out
+
+
+def _apply_classes(
+    logits: NDArray[np.generic], columns: list[str] | None, classes: tuple[str, ...] | None
+) -> tuple[NDArray[np.generic], tuple[str, ...] | None]:
+    """Apply ``--classes``: rename the class columns, or reorder them to match the names."""
+    ncls = logits.shape[1] if logits.ndim == 2 else None
+    if classes is None:
+        return logits, tuple(columns) if columns is not None else None
+    if len(set(classes)) != len(classes):
+        raise UsageError("--classes has repeated names")
+    if ncls is not None and len(classes) != ncls:
+        raise UsageError(f"--classes names {len(classes)} classes but the logits have {ncls}")
+    if columns is None or list(columns) == list(classes):
+        return logits, classes
+    missing = [c for c in classes if c not in columns]
+    if missing:
+        raise UsageError(
+            f"--classes names {', '.join(map(repr, missing))}, not in the header "
+            f"({', '.join(columns)})"
+        )
+    order = [columns.index(c) for c in classes]
+    return logits[:, order], classes
+
+
+def _read_labels_file(
+    src: Source, names: tuple[str, ...] | None, key: str | None
+) -> tuple[NDArray[np.generic], Locator]:
+    if src.format == "npy":
+        return load_npy(src.data, src.name), Locator(src.name)
+    if src.format == "npz":
+        member = load_npz(src.data, src.name, None, "labels")["logits"]
+        return load_npy(member, src.name), Locator(src.name)
+    text = decode(src.data, src.name)
+    delim = "," if src.format == "csv" else "\t" if src.format == "tsv" else sniff_delimiter(text)
+    rows = read_rows(text, delim, src.name)
+    fields, lines = rows.fields, rows.lines
+    if not fields:
+        raise DataError("the labels input is empty", where=src.name)
+    for row, line in zip(fields, lines, strict=True):
+        if len(row) != 1:
+            raise DataError(
+                f"expected one label per line, found {len(row)} fields "
+                "(for labels in a column of the logits file, use --label-col)",
+                where=f"{src.name} line {line}",
+            )
+    first = fields[0][0]
+    if not is_number(first) and not (names and first in names):
+        fields, lines = fields[1:], lines[1:]  # a header such as "label"
+        if not fields:
+            raise DataError("the labels input has a header but no labels", where=src.name)
+    at = Locator(src.name, np.asarray(lines, dtype=np.int64))
+    return _label_tokens_to_ints([r[0] for r in fields], names, at), at
+
+
+def load_inputs(
+    input_path: str,
+    labels_path: str | None,
+    opts: ReadOptions,
+    stdin: BinaryIO | None,
+) -> LossInputs:
+    """Read logits and labels as ``xent loss`` does.
+
+    Raises
+    ------
+    UsageError, InputError, DataError
+        With the file, line and column of the problem.
+    """
+    if labels_path is not None and opts.label_col is not None:
+        raise UsageError("give labels either with -l/--labels or with --label-col, not both")
+    if input_path == "-" and labels_path == "-":
+        raise UsageError("logits and labels cannot both come from standard input")
+    src = read_source(input_path, stdin, opts.input_format)
+    if opts.key is not None and src.format != "npz":
+        raise UsageError(f"--key applies to .npz input, but {src.name} is {src.format}")
+
+    columns: list[str] | None = None
+    label_raw: NDArray[np.generic] | None = None
+    label_tokens: list[str] | None = None
+    logits_at = Locator(src.name)
+    if src.format in ("csv", "tsv", "txt"):
+        text = decode(src.data, src.name)
+        delim = _text_delimiter(src, text, opts)
+        table = read_table(
+            text, src.name, delimiter=delim, header=opts.header, label_col=opts.label_col
+        )
+        logits: NDArray[np.generic] = table.values
+        columns = table.columns
+        label_tokens = table.label_tokens
+        logits_at = Locator(src.name, table.lines)
+    else:
+        _reject_text_options(src, opts)
+        if src.format == "npz":
+            members = load_npz(src.data, src.name, opts.key, "logits")
+            logits = load_npy(members["logits"], src.name)
+            if "labels" in members:
+                label_raw = load_npy(members["labels"], f"{src.name} (labels)")
+        else:
+            logits = load_npy(src.data, src.name)
+        if opts.label_col is not None:
+            if logits.ndim != 2:
+                raise DataError(
+                    f"--label-col needs a 2-D array; got shape {logits.shape}", where=src.name
+                )
+            idx = resolve_column(opts.label_col, None, logits.shape[1], src.name)
+            label_raw = logits[:, idx]
+            logits = np.delete(logits, idx, axis=1)
+
+    logits, names = _apply_classes(logits, columns, opts.classes)
+
+    labels: NDArray[np.generic]
+    if label_tokens is not None:
+        labels_at = logits_at
+        labels = _label_tokens_to_ints(label_tokens, names, labels_at)
+    elif labels_path is not None:
+        lsrc = read_source(labels_path, stdin, None)
+        labels, labels_at = _read_labels_file(lsrc, names, None)
+    elif label_raw is not None:
+        labels, labels_at = label_raw, logits_at
+    else:
+        raise UsageError(
+            "no labels: give -l/--labels FILE, --label-col COLUMN, or an .npz with a 'labels' array"
+        )
+    return LossInputs(logits, labels, names, logits_at, labels_at)

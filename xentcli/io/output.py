@@ -1,0 +1,82 @@
+"""Writing output: atomically to a file, so a failed run never leaves half a file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterable
+
+from xentcli.errors import OutputError, WriteError
+
+
+def _is_special(path: str) -> bool:
+    """True for an existing non-regular file (``/dev/stdout``, a FIFO, ``/dev/full``)."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _write_direct(path: str, chunks: Iterable[str]) -> None:
+    try:
+        fh = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise OutputError(f"cannot open for writing: {exc.strerror or exc}", where=path) from None
+    try:
+        with fh:
+            for chunk in chunks:
+                fh.write(chunk)
+    except OSError as exc:
+        raise WriteError(f"write failed: {exc.strerror or exc}", where=path) from None
+
+
+def write_atomic(path: str, chunks: Iterable[str]) -> None:
+    """Write text ``chunks`` to ``path`` through a temporary file and a rename.
+
+    An existing file at ``path`` is replaced only once everything was written; on any
+    error (including Ctrl-C) the temporary file is removed and ``path`` is untouched.
+    Devices and FIFOs (``/dev/stdout``) are written directly.
+
+    Raises
+    ------
+    OutputError
+        The output cannot be created (missing directory, no permission): exit 73.
+    WriteError
+        Writing failed part-way (disk full): exit 74.
+    """
+    if _is_special(path):
+        _write_direct(path, chunks)
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise OutputError("is a directory", where=path)
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{os.path.basename(path)}.", suffix=".part", dir=directory
+        )
+    except OSError as exc:
+        raise OutputError(f"cannot create: {exc.strerror or exc}", where=path) from None
+    try:
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except OSError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise WriteError(f"write failed: {exc.strerror or exc}", where=path) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

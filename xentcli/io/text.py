@@ -1,0 +1,292 @@
+"""Strict CSV / TSV / whitespace-separated text parsing into float64 tables.
+
+Every error names the physical line (1-based, counting the header and blank lines) and,
+for a bad field, the 1-based column, so the user can open the file right there.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from xentcli.errors import DataError, UsageError
+
+# A plain decimal or scientific number. ASCII digits only: Python's float() also takes
+# "1_000", " 1", Arabic-Indic digits and more, which must not pass as numbers.
+_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_NONFINITE = r"[+-]?(?:[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN])"
+_FIELD = rf"(?:{_NUMBER}|{_NONFINITE})"
+_FIELD_RE = re.compile(_FIELD)
+_ROW_RE = re.compile(rf"{_FIELD}(?:\x00{_FIELD})*")
+_NUMBER_RE = re.compile(_NUMBER)
+
+FIELD_LIMIT = 1 << 20
+WHITESPACE = "whitespace"
+
+_DELIMITER_NAMES = {
+    "tab": "\t",
+    "\\t": "\t",
+    "comma": ",",
+    "semicolon": ";",
+    "space": WHITESPACE,
+    "whitespace": WHITESPACE,
+}
+
+
+def parse_delimiter(value: str) -> str:
+    """Turn a ``--delimiter`` value (one character, ``tab``, ``\\t``, ``whitespace``...)
+    into the delimiter used by :func:`read_rows`."""
+    if value in _DELIMITER_NAMES:
+        return _DELIMITER_NAMES[value]
+    if len(value) != 1 or value in '"\r\n' or value.isalnum() or value in ".+-":
+        raise UsageError(
+            f"--delimiter {value!r} is not usable: give one character such as ',' or ';', "
+            "or 'tab' or 'whitespace'"
+        )
+    return value
+
+
+def is_number(token: str) -> bool:
+    """True if ``token`` is a number xent accepts (decimal, scientific, inf, nan)."""
+    return _FIELD_RE.fullmatch(token) is not None
+
+
+def decode(data: bytes, name: str) -> str:
+    """Decode UTF-8 (with or without BOM); reject UTF-16, NUL bytes and invalid UTF-8."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(
+            "the file is UTF-16 text; xent reads UTF-8 (convert with: iconv -f UTF-16 -t UTF-8)",
+            where=name,
+        )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise DataError(
+            "NUL byte in text input: this looks like a binary file "
+            "(for NumPy files use a .npy/.npz name or --input-format npy)",
+            where=f"{name} line {line}",
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start]
+        raise DataError(
+            f"invalid UTF-8 byte 0x{byte:02x}: the input must be UTF-8 text",
+            where=f"{name} line {line}",
+        ) from None
+
+
+def sniff_delimiter(text: str) -> str:
+    """Delimiter of a ``.txt``/stdin text: tab, comma or whitespace, from the first line."""
+    for line in text.splitlines():
+        if line.strip():
+            if "\t" in line:
+                return "\t"
+            if "," in line:
+                return ","
+            return WHITESPACE
+    return ","
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Non-blank rows of stripped string fields and the physical line each starts on."""
+
+    fields: list[list[str]]
+    lines: list[int]
+
+
+def _iter_csv(text: str, delimiter: str, name: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    line = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            msg = str(exc)
+            if "field larger than field limit" in msg:
+                msg = f"a field is longer than {FIELD_LIMIT} characters"
+            elif "unexpected end of data" in msg or "EOF" in msg:
+                msg = "unterminated quoted field (a '\"' is never closed)"
+            raise DataError(msg, where=f"{name} line {line}") from None
+        yield line, row
+        line = reader.line_num + 1
+
+
+def _iter_whitespace(text: str) -> Iterator[tuple[int, list[str]]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        yield number, line.split()
+
+
+def read_rows(text: str, delimiter: str, name: str) -> Rows:
+    """Split ``text`` into rows of fields, skipping blank lines; CRLF and LF both work."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(FIELD_LIMIT)
+    try:
+        it = _iter_whitespace(text) if delimiter == WHITESPACE else _iter_csv(text, delimiter, name)
+        fields: list[list[str]] = []
+        lines: list[int] = []
+        for line, row in it:
+            stripped = [f.strip() for f in row]
+            if not any(stripped):
+                continue
+            fields.append(stripped)
+            lines.append(line)
+    finally:
+        csv.field_size_limit(limit)
+    return Rows(fields, lines)
+
+
+def _bad_token(token: str, delimiter: str) -> str:
+    shown = token if len(token) <= 40 else token[:37] + "..."
+    msg = f"{shown!r} is not a number"
+    if not token:
+        return "empty field where a number is expected"
+    if ";" in token and delimiter != ";":
+        return msg + " (the file looks ';'-separated: try --delimiter ';')"
+    if re.fullmatch(r"[+-]?[0-9]+,[0-9]+", token):
+        return msg + " (decimal commas are not read: use a decimal point)"
+    if "_" in token:
+        return msg + " (digit separators such as '_' are not allowed)"
+    if "\t" in token and delimiter != "\t":
+        return msg + " (the file looks tab-separated: try --delimiter tab)"
+    return msg
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """A numeric table read from text.
+
+    ``values`` holds the numeric columns (N, C); ``columns`` their header names (or None);
+    ``label_tokens`` the raw strings of the label column, if one was named; ``lines`` the
+    physical line of each row.
+    """
+
+    values: NDArray[np.float64]
+    columns: list[str] | None
+    label_tokens: list[str] | None
+    lines: NDArray[np.int64]
+    label_column_name: str | None = None
+
+
+def resolve_column(spec: str, header: list[str] | None, n_fields: int, name: str) -> int:
+    """Turn ``--label-col`` (a header name or a 0-based index, negative from the end)
+    into a 0-based field index."""
+    if header is not None and spec in header:
+        return header.index(spec)
+    try:
+        idx = int(spec)
+    except ValueError:
+        if header is None:
+            raise UsageError(
+                f"--label-col {spec!r}: {name} has no header row, so give a 0-based "
+                "column index instead of a name"
+            ) from None
+        raise UsageError(
+            f"--label-col {spec!r}: no such column in {name} (columns: {', '.join(header)})"
+        ) from None
+    if not -n_fields <= idx < n_fields:
+        raise UsageError(
+            f"--label-col {idx} is out of range: {name} has {n_fields} columns "
+            f"(0..{n_fields - 1}, or -1 for the last)"
+        )
+    return idx % n_fields
+
+
+def _is_header(row: list[str], skip: int | None) -> bool:
+    return any(not is_number(f) for i, f in enumerate(row) if i != skip)
+
+
+def read_table(
+    text: str,
+    name: str,
+    *,
+    delimiter: str,
+    header: bool | None = None,
+    label_col: str | None = None,
+) -> TextTable:
+    """Parse a numeric table, optionally with a header row and a label column.
+
+    ``header=None`` detects a header: the first row is one if any of its fields (other
+    than the label column) is not a number.
+
+    Raises
+    ------
+    DataError
+        Empty input, ragged rows, non-numeric fields or values that overflow float64.
+    """
+    rows = read_rows(text, delimiter, name)
+    if not rows.fields:
+        raise DataError("the input is empty (no rows)", where=name)
+    first = rows.fields[0]
+    width = len(first)
+    label_idx: int | None = None
+    if label_col is not None:
+        # A name implies a header; an index must be resolved before header detection.
+        named = label_col in first and header is not False
+        label_idx = resolve_column(label_col, first if named else None, width, name)
+        if named and header is None:
+            header = True
+    if header is None:
+        header = _is_header(first, label_idx)
+    names = first if header else None
+    body = rows.fields[1:] if header else rows.fields
+    body_lines = rows.lines[1:] if header else rows.lines
+    if not body:
+        raise DataError("the input has a header row but no data rows", where=name)
+    tokens: list[str] = []
+    labels: list[str] | None = [] if label_idx is not None else None
+    for row, line in zip(body, body_lines, strict=True):
+        if len(row) != width:
+            raise DataError(
+                f"expected {width} fields (as on line {rows.lines[0]}), found {len(row)}",
+                where=f"{name} line {line}",
+            )
+        if labels is not None and label_idx is not None:
+            labels.append(row[label_idx])
+            row = row[:label_idx] + row[label_idx + 1 :]
+        joined = "\x00".join(row)
+        if _ROW_RE.fullmatch(joined) is None:
+            for col, tok in enumerate(row):
+                if not is_number(tok):
+                    phys = col + 1 if label_idx is None or col < label_idx else col + 2
+                    raise DataError(
+                        _bad_token(tok, delimiter), where=f"{name} line {line}, column {phys}"
+                    )
+        tokens.extend(row)
+    ncols = width - (1 if label_idx is not None else 0)
+    values = np.array([float(t) for t in tokens], dtype=np.float64).reshape(len(body), ncols)
+    inf_at = np.flatnonzero(np.isinf(values))
+    for flat in inf_at:
+        tok = tokens[flat]
+        if _NUMBER_RE.fullmatch(tok):
+            r, c = divmod(int(flat), ncols)
+            phys = c + 1 if label_idx is None or c < label_idx else c + 2
+            raise DataError(
+                f"{tok!r} overflows float64 (largest is about 1.8e308)",
+                where=f"{name} line {body_lines[r]}, column {phys}",
+            )
+    columns: list[str] | None = None
+    label_name: str | None = None
+    if names is not None:
+        columns = list(names)
+        if label_idx is not None:
+            label_name = columns.pop(label_idx)
+    return TextTable(
+        values=values,
+        columns=columns,
+        label_tokens=labels,
+        lines=np.asarray(body_lines, dtype=np.int64),
+        label_column_name=label_name,
+    )

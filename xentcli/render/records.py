@@ -1,0 +1,92 @@
+"""Results as plain records (dicts) with the JSON schema's keys and value conventions.
+
+Non-finite floats never reach JSON as ``NaN``/``Infinity``: they become ``null`` and the
+record gets a ``nonfinite`` object naming each such field and its value (``"inf"``,
+``"-inf"`` or ``"nan"``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from xentcli.core import LossResult, Summary
+
+SCHEMA_LOSS = "xent.loss/1"
+SAMPLE_FIELDS = ("index", "label", "pred", "p_true", "log_p_true", "nll", "loss")
+FLOAT_FIELDS = ("p_true", "log_p_true", "nll", "loss")
+
+
+@dataclass(frozen=True)
+class View:
+    """What to show of a result: names, extra columns, how many rows, how precisely."""
+
+    class_names: tuple[str, ...] | None = None
+    with_probs: bool = False
+    head: int | None = None
+    precision: int | None = None
+
+
+def rounder(precision: int | None) -> Any:
+    """A function rounding floats to ``precision`` significant digits (identity if None)."""
+    if precision is None:
+        return lambda x: x
+    fmt = f".{precision}g"
+
+    def rnd(x: float) -> float:
+        return float(format(x, fmt)) if math.isfinite(x) else x
+
+    return rnd
+
+
+def nonfinite_name(x: float) -> str:
+    """``"inf"``, ``"-inf"`` or ``"nan"``."""
+    if math.isnan(x):
+        return "nan"
+    return "inf" if x > 0 else "-inf"
+
+
+def _finite_or_flag(record: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    flags = {}
+    for k in keys:
+        v = record[k]
+        if isinstance(v, float) and not math.isfinite(v):
+            flags[k] = nonfinite_name(v)
+            record[k] = None
+    if flags:
+        record["nonfinite"] = flags
+    return record
+
+
+def shown_count(result: LossResult, view: View) -> int:
+    """How many samples a view shows (``head`` caps it)."""
+    return result.n if view.head is None else min(view.head, result.n)
+
+
+def sample_records(result: LossResult, view: View) -> Iterator[dict[str, Any]]:
+    """Per-sample records with the keys of the JSON ``samples`` array."""
+    n = shown_count(result, view)
+    rnd = rounder(view.precision)
+    cols = {f: getattr(result, f)[:n].tolist() for f in SAMPLE_FIELDS}
+    names = view.class_names
+    probs = result.probs[:n].tolist() if view.with_probs and result.probs is not None else None
+    for i in range(n):
+        rec: dict[str, Any] = {}
+        for f in SAMPLE_FIELDS:
+            v = cols[f][i]
+            rec[f] = rnd(v) if f in FLOAT_FIELDS else v
+        if names is not None:
+            rec["label_name"] = names[rec["label"]]
+            rec["pred_name"] = names[rec["pred"]]
+        if probs is not None:
+            rec["probs"] = [rnd(p) for p in probs[i]]
+        yield _finite_or_flag(rec, FLOAT_FIELDS)
+
+
+def summary_record(summary: Summary, precision: int | None = None) -> dict[str, Any]:
+    """The JSON ``summary`` object."""
+    rnd = rounder(precision)
+    rec = {k: rnd(v) if isinstance(v, float) else v for k, v in summary.as_dict().items()}
+    return _finite_or_flag(rec, [k for k, v in rec.items() if isinstance(v, float)])

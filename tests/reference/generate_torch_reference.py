@@ -8,7 +8,7 @@ Sample data is read with numpy only (xentcli is deliberately not imported). Each
 the inputs and torch.nn.functional.cross_entropy results (per-sample ``nll``, mean ``loss``,
 ``sum``), ``log_softmax`` and argmax ``accuracy``. Computation is float64 unless the case's
 ``dtype`` is "float32"; float32 cases also carry ``nll_float64`` (same values upcast first).
-Every case also has ``nll_exact``: the per-sample loss computed with mpmath at 60 digits and
+Every case also has ``nll_exact``: the per-sample loss computed with mpmath at 100 digits and
 rounded to float64. Torch computes ``logsumexp(x) - x[label]``, which cancels: for very
 confident rows it returns 0.0 (printed as -0.0) where the exact loss is ~1e-18.
 
@@ -57,14 +57,21 @@ def torch_ce(logits, labels, dtype):
 
 
 def exact_nll(logits, labels):
-    """Per-sample cross-entropy in 60-digit arithmetic, rounded to float64."""
-    with mpmath.workdps(60):
-        return [
-            float(
-                mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(v)) for v in row)) - mpmath.mpf(row[t])
-            )
-            for row, t in zip(np.asarray(logits, dtype=np.float64).tolist(), labels, strict=True)
-        ]
+    """Per-sample cross-entropy in 100-digit arithmetic, rounded to float64.
+
+    Written as ``log1p(sum_{j != argmax} exp(x_j - m)) + (m - x_y)`` so that a loss as
+    small as 1e-300 keeps all its digits: ``log(sum(exp(x)))`` at fixed precision would
+    need over 300 digits to tell ``1 + 1e-300`` from 1.
+    """
+    out = []
+    with mpmath.workdps(100):
+        for row, t in zip(np.asarray(logits, dtype=np.float64).tolist(), labels, strict=True):
+            xs = [mpmath.mpf(v) for v in row]
+            k = max(range(len(xs)), key=lambda j: xs[j])
+            m = xs[k]
+            rest = mpmath.fsum(mpmath.exp(v - m) for j, v in enumerate(xs) if j != k)
+            out.append(float(mpmath.log1p(rest) + (m - xs[t])))
+    return out
 
 
 def make_case(name, logits, labels, dtype="float64"):

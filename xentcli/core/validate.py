@@ -114,7 +114,7 @@ def check_labels(labels: ArrayLike, n_samples: int, n_classes: int) -> NDArray[n
         bad = np.flatnonzero(~np.isfinite(arr) | (arr != np.round(arr)))
         if bad.size:
             raise DataError(
-                f"label {arr[bad[0]]!r} is not a whole number; labels are class indices"
+                f"label {float(arr[bad[0]])!r} is not a whole number; labels are class indices"
                 f"{_more(bad, 'labels are not whole numbers')}",
                 source="labels",
                 sample=int(bad[0]),

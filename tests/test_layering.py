@@ -1,0 +1,54 @@
+"""Architecture checks: the core is a library that loads neither Typer nor Rich."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).parent.parent / "xentcli"
+
+
+@pytest.mark.parametrize("module", ["xentcli.core", "xentcli"])
+def test_importing_the_library_loads_neither_typer_nor_rich(module: str) -> None:
+    code = (
+        f"import sys, {module}; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click')); "
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+# What each layer may import from xentcli (imports run cli -> io, render -> core).
+ALLOWED = {
+    "core": {"xentcli.core", "xentcli.errors"},
+    "io": {"xentcli.io", "xentcli.errors"},
+    "render": {"xentcli.render", "xentcli.core", "xentcli.errors"},
+}
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_layers_import_only_downwards(layer: str) -> None:
+    for path in sorted((PACKAGE / layer).glob("*.py")):
+        ours = {m for m in _imports(path) if m.startswith("xentcli")}
+        bad = {m for m in ours if not any(m.startswith(a) for a in ALLOWED[layer])}
+        assert not bad, f"{path.name} imports {bad}"
+        third_party = {m.split(".")[0] for m in _imports(path)} - {"xentcli"}
+        assert not third_party & {"typer", "click"}, path.name
+        if layer != "render":
+            assert "rich" not in third_party, path.name

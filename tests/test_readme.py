@@ -75,13 +75,15 @@ def test_exit_code_table_matches_the_code() -> None:
     assert sorted(int(k) for k in table) == sorted(int(c) for c in ExitCode)
 
 
-def test_every_loss_option_is_documented() -> None:
+@pytest.mark.parametrize("command", ["loss", "explain"])
+def test_every_option_is_documented(command: str) -> None:
     from typer.main import get_command
 
     from xentcli.cli import app
 
-    loss = get_command(app).commands["loss"]  # type: ignore[attr-defined]
-    for param in loss.params:
+    cmd = get_command(app).commands[command]  # type: ignore[attr-defined]
+    assert f"xent {command}" in README
+    for param in cmd.params:
         for opt in param.opts:
             if opt.startswith("-"):
                 assert f"`{opt}" in README or f" {opt}" in README, f"{opt} is not in README"

@@ -4,11 +4,11 @@ from typing import Annotated
 
 import typer
 
+from xentcli.cli.explain import explain_command
 from xentcli.cli.loss import loss
 
 app = typer.Typer(
     name="xent",
-    help="Cross-entropy (log loss) from a classifier's outputs, exactly.",
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -37,7 +37,7 @@ def main(
         ),
     ] = False,
 ) -> None:
-    """xent: cross-entropy (log loss) from a classifier's outputs.
+    """Cross-entropy (log loss) from a classifier's outputs, exactly.
 
     Example:
 
@@ -46,3 +46,4 @@ def main(
 
 
 app.command("loss")(loss)
+app.command("explain")(explain_command)

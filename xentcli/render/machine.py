@@ -20,6 +20,11 @@ from xentcli.render.records import (
 _dumps = json.JSONEncoder(allow_nan=False, ensure_ascii=False).encode
 
 
+def dumps_strict(obj: Any) -> str:
+    """JSON text that never contains NaN or Infinity (a ValueError if it would)."""
+    return _dumps(obj)
+
+
 def loss_json(result: LossResult, view: View, summary_only: bool = False) -> Iterator[str]:
     """``{"schema": ..., "samples": [...], "summary": {...}}``, samples streamed first."""
     yield '{"schema": ' + _dumps(SCHEMA_LOSS)

@@ -117,8 +117,8 @@ def test_perplexity_overflows_only_when_it_must() -> None:
 @pytest.mark.parametrize(
     ("logits", "labels", "message", "source", "sample"),
     [
-        ([[0.0, np.nan], [1.0, 2.0]], [0, 0], "NaN logit in class column 1", "logits", 0),
-        ([[0.0, 1.0], [np.inf, 2.0]], [0, 0], "+inf logit in class column 0", "logits", 1),
+        ([[0.0, np.nan], [1.0, 2.0]], [0, 0], "NaN logit for class 1", "logits", 0),
+        ([[0.0, 1.0], [np.inf, 2.0]], [0, 0], "+inf logit for class 0", "logits", 1),
         ([[0.0, 1.0], [-np.inf, -np.inf]], [0, 0], "every logit is -inf", "logits", 1),
         ([[0.0, 1.0]], [0, 1], "logits have 1 samples but labels have 2", "labels", None),
         (

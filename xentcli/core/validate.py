@@ -62,7 +62,7 @@ def check_logits(logits: ArrayLike) -> NDArray[np.float64]:
         if nan_rows.size:
             col = int(np.flatnonzero(np.isnan(x[nan_rows[0]]))[0])
             raise DataError(
-                f"NaN logit in class column {col}{_more(nan_rows, 'rows contain NaN')}",
+                f"NaN logit for class {col}{_more(nan_rows, 'rows contain NaN')}",
                 source="logits",
                 sample=int(nan_rows[0]),
             )
@@ -70,7 +70,7 @@ def check_logits(logits: ArrayLike) -> NDArray[np.float64]:
         if pinf_rows.size:
             col = int(np.flatnonzero(np.isposinf(x[pinf_rows[0]]))[0])
             raise DataError(
-                f"+inf logit in class column {col}: it would take all the probability"
+                f"+inf logit for class {col}: it would take all the probability"
                 f"{_more(pinf_rows, 'rows contain +inf')}",
                 source="logits",
                 sample=int(pinf_rows[0]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -94,6 +95,12 @@ def _label_tokens_to_ints(
             if abs(value) > 2**62:
                 raise DataError(f"label {tok} is out of range", where=at(i))
             out[i] = value
+        elif is_number(tok) and math.isfinite(float(tok)) and float(tok).is_integer():
+            # A whole number in scientific notation, as numpy.savetxt writes integer
+            # labels by default ("3.000000000000000000e+00").
+            if abs(float(tok)) > 2**62:
+                raise DataError(f"label {tok} is out of range", where=at(i))
+            out[i] = int(float(tok))
         elif is_number(tok):
             raise DataError(
                 f"label {tok!r} is not a whole number; labels are class indices", where=at(i)
@@ -134,7 +141,7 @@ def _apply_classes(
 
 
 def _read_labels_file(
-    src: Source, names: tuple[str, ...] | None, key: str | None
+    src: Source, names: tuple[str, ...] | None, n_samples: int
 ) -> tuple[NDArray[np.generic], Locator]:
     if src.format == "npy":
         return load_npy(src.data, src.name), Locator(src.name)
@@ -155,8 +162,12 @@ def _read_labels_file(
                 where=f"{src.name} line {line}",
             )
     first = fields[0][0]
-    if not is_number(first) and not (names and first in names):
-        fields, lines = fields[1:], lines[1:]  # a header such as "label"
+    # A first line that is neither a number nor a class name is a header such as
+    # "label", unless the line count says it is a label (a misspelt class name, which
+    # must be reported as such rather than dropped).
+    is_label = is_number(first) or bool(names and first in names)
+    if not is_label and len(fields) != n_samples:
+        fields, lines = fields[1:], lines[1:]
         if not fields:
             raise DataError("the labels input has a header but no labels", where=src.name)
     at = Locator(src.name, np.asarray(lines, dtype=np.int64))
@@ -216,6 +227,8 @@ def load_inputs(
             label_raw = logits[:, idx]
             logits = np.delete(logits, idx, axis=1)
 
+    if logits.ndim >= 1 and logits.shape[0] == 0:
+        raise DataError("the input has no samples (0 rows)", where=src.name)
     logits, names = _apply_classes(logits, columns, opts.classes)
 
     labels: NDArray[np.generic]
@@ -224,9 +237,10 @@ def load_inputs(
         labels = _label_tokens_to_ints(label_tokens, names, labels_at)
     elif labels_path is not None:
         lsrc = read_source(labels_path, stdin, None)
-        labels, labels_at = _read_labels_file(lsrc, names, None)
+        labels, labels_at = _read_labels_file(lsrc, names, int(logits.shape[0]))
     elif label_raw is not None:
-        labels, labels_at = label_raw, logits_at
+        labels = label_raw
+        labels_at = logits_at if opts.label_col is not None else Locator(f"{src.name} labels")
     else:
         raise UsageError(
             "no labels: give -l/--labels FILE, --label-col COLUMN, or an .npz with a 'labels' array"

@@ -49,12 +49,12 @@ def write_atomic(path: str, chunks: Iterable[str]) -> None:
     if _is_special(path):
         _write_direct(path, chunks)
         return
-    directory = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise OutputError("is a directory", where=path)
+    # Write through a symlink, as a shell redirection does, instead of replacing the link.
+    target = os.path.realpath(path)
+    directory = os.path.dirname(target)
     try:
         fd, tmp = tempfile.mkstemp(
-            prefix=f".{os.path.basename(path)}.", suffix=".part", dir=directory
+            prefix=f".{os.path.basename(target)}.", suffix=".part", dir=directory
         )
     except OSError as exc:
         raise OutputError(f"cannot create: {exc.strerror or exc}", where=path) from None
@@ -71,7 +71,7 @@ def write_atomic(path: str, chunks: Iterable[str]) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

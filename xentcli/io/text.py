@@ -235,7 +235,10 @@ def read_table(
     if label_col is not None:
         # A name implies a header; an index must be resolved before header detection.
         named = label_col in first and header is not False
-        label_idx = resolve_column(label_col, first if named else None, width, name)
+        # A name that is not in a header-like first row must say "no such column", not
+        # "no header row".
+        header_like = header is True or (header is None and _is_header(first, None))
+        label_idx = resolve_column(label_col, first if named or header_like else None, width, name)
         if named and header is None:
             header = True
     if header is None:

@@ -22,7 +22,7 @@ from xentcli.cli.options import (
 )
 from xentcli.cli.streams import Streams
 from xentcli.core.explain import SEED3_LABELS, SEED3_LOGITS, explain
-from xentcli.errors import DataError, UsageError
+from xentcli.errors import UsageError
 from xentcli.render.explain import explain_json_doc, explain_renderable, explain_steps
 from xentcli.render.machine import dumps_strict
 
@@ -93,9 +93,9 @@ def explain_command(
     if input is None:
         if any(v is not None for v in (labels, label_col, key, input_format, delimiter, header)):
             raise UsageError("input options need an INPUT (use - for stdin)")
-        logits, y, names = SEED3_LOGITS, SEED3_LABELS, None
         if classes is not None:
             raise UsageError("--classes needs an INPUT")
+        e, names = explain(SEED3_LOGITS, SEED3_LABELS), None
     else:
         inputs = read_loss_inputs(
             streams,
@@ -108,15 +108,9 @@ def explain_command(
             delimiter=delimiter,
             header=header,
         )
-        logits, y, names = inputs.logits, inputs.labels, inputs.class_names
-    try:
-        e = explain(logits, y)
-    except DataError as exc:
-        if input is not None:
-            exc.where = inputs.locate(exc.source, exc.sample)
-        raise
-    if e.n == 0:
-        raise DataError("no samples to explain")
+        names = inputs.class_names
+        with inputs.located():
+            e = explain(inputs.logits, inputs.labels)
     p = precision if precision is not None else 6
     steps = explain_steps(e, names, head, p)
     if step is not None:

@@ -1,5 +1,6 @@
 """``xent loss``: per-sample and batch cross-entropy of logits against labels."""
 
+import dataclasses
 from typing import Annotated
 
 import typer
@@ -25,8 +26,8 @@ from xentcli.cli.options import (
 )
 from xentcli.cli.streams import Streams
 from xentcli.core import cross_entropy
-from xentcli.errors import DataError
 from xentcli.render import View, loss_csv, loss_json, loss_jsonl, loss_table
+from xentcli.render.table import DEFAULT_HEAD
 
 
 @guarded
@@ -79,11 +80,8 @@ def loss(
         delimiter=delimiter,
         header=header,
     )
-    try:
+    with inputs.located():
         result = cross_entropy(inputs.logits, inputs.labels, with_probs=probs)
-    except DataError as exc:
-        exc.where = inputs.locate(exc.source, exc.sample)
-        raise
     out_format = choose_format(fmt, output, streams)
     view = View(
         class_names=inputs.class_names,
@@ -93,7 +91,7 @@ def loss(
     )
     if out_format is OutputFormat.table:
         if view.head is None:
-            view = View(inputs.class_names, probs, 20, precision)
+            view = dataclasses.replace(view, head=DEFAULT_HEAD)
         emit_table(streams, output, loss_table(result, view, summary_only=summary))
     elif out_format is OutputFormat.json:
         emit_chunks(streams, output, loss_json(result, view, summary_only=summary))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -64,6 +66,16 @@ class LossInputs:
         """The place of ``sample`` of ``source`` (``"logits"`` or ``"labels"``)."""
         at = self.labels_at if source == "labels" else self.logits_at
         return at.name if sample is None else at(sample)
+
+    @contextmanager
+    def located(self) -> Iterator[None]:
+        """Give a core ``DataError`` raised inside the block its file and line."""
+        try:
+            yield
+        except DataError as exc:
+            if exc.where is None:
+                exc.where = self.locate(exc.source, exc.sample)
+            raise
 
 
 def _text_delimiter(src: Source, text: str, opts: ReadOptions) -> str:

@@ -196,3 +196,37 @@ def test_explain_errors(args: list[str], code: int, fragment: str) -> None:
     assert result.exit_code == code
     assert fragment in result.stderr
     assert result.stdout == ""
+
+
+def test_confident_model_keeps_tiny_losses_and_matches_loss() -> None:
+    # exp(-4e-18) rounds to 1.0, so log(p_true) would give 0: explain must carry the
+    # core's log-probabilities, not recompute them from probabilities.
+    x = np.array([[40.0, 0.0], [41.0, 0.0], [39.0, 0.5]])
+    y = np.array([0, 0, 0])
+    e = explain(x, y)
+    r = cross_entropy(x, y)
+    np.testing.assert_array_equal(e.nll, r.nll)
+    assert e.nll[0] == pytest.approx(4.248354255291589e-18, rel=1e-14)
+    assert e.matches_reported
+    assert e.loss == pytest.approx(float(np.mean(r.nll)), rel=1e-15)
+
+
+def _no_constants(name: str) -> None:
+    raise AssertionError(f"non-strict JSON constant {name}")
+
+
+def test_json_flags_nonfinite_values(tmp_path: Path) -> None:
+    # The true class of sample 0 has a -inf logit: p = 0, nll = inf, product 0, log -inf.
+    (tmp_path / "x.csv").write_text("0,-inf,1\n2,0,1\n")
+    (tmp_path / "y.csv").write_text("1\n0\n")
+    result = runner.invoke(app, ["explain", str(tmp_path / "x.csv"), "-l", str(tmp_path / "y.csv")])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout, parse_constant=_no_constants)
+    steps = {s["name"]: s for s in doc["steps"]}
+    assert steps["logits"]["data"]["logits"][0] == [0.0, None, 1.0]
+    assert steps["logits"]["nonfinite"] == {"logits": ["-inf"]}
+    assert steps["log_likelihood"]["data"]["log_of_product"] is None
+    assert steps["log_likelihood"]["nonfinite"]["log_of_product"] == "-inf"
+    assert steps["loss"]["nonfinite"] == {"loss": "inf", "xent_loss": "inf"}
+    assert steps["loss"]["data"]["matches_xent_loss"] is True
+    assert "nonfinite" not in steps["softmax"]

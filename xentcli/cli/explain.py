@@ -23,8 +23,14 @@ from xentcli.cli.options import (
 from xentcli.cli.streams import Streams
 from xentcli.core.explain import SEED3_LABELS, SEED3_LOGITS, explain
 from xentcli.errors import UsageError
-from xentcli.render.explain import explain_json_doc, explain_renderable, explain_steps
+from xentcli.render.explain import (
+    MATRIX_PRECISION,
+    explain_json_doc,
+    explain_renderable,
+    explain_steps,
+)
 from xentcli.render.machine import dumps_strict
+from xentcli.render.table import DEFAULT_PRECISION
 
 DEFAULT_HEAD = 3
 
@@ -111,7 +117,7 @@ def explain_command(
         names = inputs.class_names
         with inputs.located():
             e = explain(inputs.logits, inputs.labels)
-    p = precision if precision is not None else 6
+    p = precision if precision is not None else DEFAULT_PRECISION
     steps = explain_steps(e, names, head, p)
     if step is not None:
         steps = [steps[step - 1]]
@@ -119,7 +125,7 @@ def explain_command(
         fmt is None and streams.stdout_isatty and output is None
     )
     if use_table:
-        mp = precision if precision is not None else 3
+        mp = precision if precision is not None else MATRIX_PRECISION
         view = explain_renderable(e, steps, names, head, p, mp)
         emit_table(streams, output, view)
     else:

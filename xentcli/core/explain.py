@@ -198,10 +198,10 @@ def explain(logits: ArrayLike, labels: ArrayLike) -> Explanation:
         likelihood = float(np.prod(r.p_true))
     with np.errstate(divide="ignore"):
         log_of_product = float(np.log(likelihood))
-    # Steps 5-7 the long way: the log of each probability, summed, negated, averaged.
-    with np.errstate(divide="ignore"):
-        logs = np.log(r.p_true)
-    sum_of_logs = math.fsum(logs.tolist()) if n else 0.0
+    # Steps 5-7 the long way: each sample's log-probability, summed, negated, averaged.
+    # The log-probabilities come from the core's log_softmax, not from log(p_true):
+    # exp(-4e-18) rounds to 1.0, whose log would turn a tiny loss into 0.
+    sum_of_logs = math.fsum(r.log_p_true.tolist()) if n else 0.0
     onehot = np.zeros_like(r.probs)
     onehot[np.arange(n), r.label] = 1.0
     return Explanation(
@@ -214,7 +214,7 @@ def explain(logits: ArrayLike, labels: ArrayLike) -> Explanation:
         log_of_product=log_of_product,
         sum_of_logs=sum_of_logs,
         underflow=product_underflow(r.p_true),
-        nll=-logs,
+        nll=np.asarray(r.nll),
         loss=-sum_of_logs / n if n else math.nan,
         reported_loss=r.summary.loss,
         grad=r.probs - onehot,

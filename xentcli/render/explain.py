@@ -18,10 +18,11 @@ from rich.table import Table
 from rich.text import Text
 
 from xentcli.core.explain import Explanation
-from xentcli.render.records import rounder
+from xentcli.render.records import nonfinite_name, rounder
 from xentcli.render.table import fmt
 
 SCHEMA_EXPLAIN = "xent.explain/1"
+MATRIX_PRECISION = 3  # significant digits in the logits/probs/gradient matrices
 STEP_NAMES = (
     "logits",
     "softmax",
@@ -196,16 +197,37 @@ def explain_json_doc(
     head: int,
     precision: int | None,
 ) -> dict[str, Any]:
-    """The ``xent.explain/1`` document (non-finite floats become null by the caller)."""
+    """The ``xent.explain/1`` document.
+
+    As in ``xent.loss/1``, a non-finite float becomes ``null`` and the step gets a
+    ``nonfinite`` object naming it: ``{"log_of_product": "-inf"}`` for a number, the
+    distinct values (``["-inf"]``) for an array that holds any.
+    """
     rnd = rounder(precision)
 
-    def clean(v: Any) -> Any:
+    def clean(v: Any, seen: set[str]) -> Any:
         if isinstance(v, float):
             v = rnd(v)
-            return v if math.isfinite(v) else None
+            if math.isfinite(v):
+                return v
+            seen.add(nonfinite_name(v))
+            return None
         if isinstance(v, list):
-            return [clean(x) for x in v]
+            return [clean(x, seen) for x in v]
         return v
+
+    def step_doc(s: Step) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        flags: dict[str, Any] = {}
+        for key, value in s.data.items():
+            seen: set[str] = set()
+            data[key] = clean(value, seen)
+            if seen:
+                flags[key] = sorted(seen) if isinstance(value, list) else seen.pop()
+        doc = {"step": s.number, "name": s.name, "title": s.title, "text": s.text, "data": data}
+        if flags:
+            doc["nonfinite"] = flags
+        return doc
 
     return {
         "schema": SCHEMA_EXPLAIN,
@@ -213,16 +235,7 @@ def explain_json_doc(
         "n_classes": int(e.logits.shape[1]),
         "classes": list(names) if names is not None else None,
         "shown": min(head, e.n),
-        "steps": [
-            {
-                "step": s.number,
-                "name": s.name,
-                "title": s.title,
-                "text": s.text,
-                "data": {k: clean(v) for k, v in s.data.items()},
-            }
-            for s in steps
-        ],
+        "steps": [step_doc(s) for s in steps],
     }
 
 
@@ -299,7 +312,7 @@ def explain_renderable(
     names: Sequence[str] | None,
     head: int,
     precision: int,
-    matrix_precision: int = 3,
+    matrix_precision: int = MATRIX_PRECISION,
 ) -> RenderableType:
     """Each requested step as a panel: its sentence, then its numbers (matrices of logits,
     probabilities and gradients with ``matrix_precision`` significant digits)."""

@@ -33,15 +33,13 @@ def choose_format(fmt: OutputFormat | None, output: str | None, streams: Streams
     return OutputFormat.table if streams.stdout_isatty else OutputFormat.json
 
 
-def plain_text(renderable: RenderableType, max_width: int | None = None) -> str:
-    """Render without colour at the renderable's natural width (so tables are never cut
-    at 80 columns), capped at ``max_width`` for flowing text."""
+def plain_text(renderable: RenderableType) -> str:
+    """Render without colour at the renderable's natural width, so tables are never cut
+    at 80 columns."""
     # force_terminal=False: with FORCE_COLOR or TTY_COMPATIBLE=1 set, Rich would treat the
     # StringIO as a terminal, and with TERM=dumb cap its width at 80, cutting the table.
     wide = Console(width=10_000, color_system=None, file=io.StringIO(), force_terminal=False)
     width = Measurement.get(wide, wide.options, renderable).maximum
-    if max_width is not None:
-        width = min(width, max_width)
     console = Console(
         width=max(width, 20), color_system=None, file=io.StringIO(), force_terminal=False
     )
@@ -61,14 +59,9 @@ def emit_chunks(streams: Streams, output: str | None, chunks: Iterable[str]) -> 
     out.flush()
 
 
-def emit_table(
-    streams: Streams,
-    output: str | None,
-    renderable: RenderableType,
-    max_width: int | None = None,
-) -> None:
+def emit_table(streams: Streams, output: str | None, renderable: RenderableType) -> None:
     """A Rich renderable: straight to a terminal, else as plain text (see plain_text)."""
     if (output is None or output == "-") and streams.stdout_isatty:
         streams.out_console().print(renderable)
         return
-    emit_chunks(streams, output, [plain_text(renderable, max_width)])
+    emit_chunks(streams, output, [plain_text(renderable)])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,8 +22,6 @@ from xentcli.io.text import (
     resolve_column,
     sniff_delimiter,
 )
-
-_INT_RE = re.compile(r"[+-]?[0-9]+(?:\.0*)?")
 
 
 @dataclass(frozen=True)
@@ -102,21 +99,17 @@ def _label_tokens_to_ints(
     for i, tok in enumerate(tokens):
         if tok in index:
             out[i] = index[tok]
-        elif _INT_RE.fullmatch(tok):
-            value = int(float(tok)) if "." in tok else int(tok)
+        elif is_number(tok):
+            # "3", "3.0" and numpy.savetxt's "3.000000000000000000e+00" are all class 3.
+            value = float(tok)
+            if not (math.isfinite(value) and value.is_integer()):
+                raise DataError(
+                    f"label {tok!r} is not a whole number; labels are class indices",
+                    where=at(i),
+                )
             if abs(value) > 2**62:
                 raise DataError(f"label {tok} is out of range", where=at(i))
-            out[i] = value
-        elif is_number(tok) and math.isfinite(float(tok)) and float(tok).is_integer():
-            # A whole number in scientific notation, as numpy.savetxt writes integer
-            # labels by default ("3.000000000000000000e+00").
-            if abs(float(tok)) > 2**62:
-                raise DataError(f"label {tok} is out of range", where=at(i))
-            out[i] = int(float(tok))
-        elif is_number(tok):
-            raise DataError(
-                f"label {tok!r} is not a whole number; labels are class indices", where=at(i)
-            )
+            out[i] = int(value)
         elif names:
             shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
             raise DataError(f"unknown class name {tok!r} (classes: {shown})", where=at(i))

@@ -52,6 +52,25 @@ def make_logits(rng):
     return np.array(rounded, dtype=np.float64), labels.astype(np.int64)
 
 
+def make_segmentation(rng):
+    """Logits (N=2, C=3, H=4, W=4) as PyTorch lays them out, labels (2, 4, 4) with 255 for
+    unlabelled pixels (use --class-axis 1 --ignore-index 255)."""
+    labels = rng.integers(0, 3, size=(2, 4, 4))
+    logits = rng.normal(0.0, 1.0, size=(2, 3, 4, 4))
+    onehot = np.moveaxis(np.eye(3)[labels], -1, 1)
+    logits = np.round(logits + 2.0 * onehot, 3)
+    labels[0, 0, :2] = 255
+    labels[1, 3, 3] = 255
+    return logits.astype(np.float32), labels.astype(np.int64)
+
+
+def make_binary(rng):
+    """Eight scores of the positive class (logits) and their 0/1 labels."""
+    labels = rng.integers(0, 2, size=8)
+    scores = np.round(rng.normal(0.0, 1.0, size=8) + 1.5 * (2 * labels - 1), 3)
+    return scores, labels
+
+
 def main():
     """Generate every sample file next to this script."""
     rng = np.random.default_rng(SEED)
@@ -69,6 +88,15 @@ def main():
 
     write_lines("seed3.csv", [fmt_row(r, "%.2f") for r in SEED3_LOGITS])
     write_lines("seed3_labels.csv", [str(y) for y in SEED3_LABELS])
+
+    # A second generator, so adding these never changes the files above.
+    rng2 = np.random.default_rng(SEED + 1)
+    seg_logits, seg_labels = make_segmentation(rng2)
+    np.save(OUT / "segmentation_logits.npy", seg_logits)
+    np.save(OUT / "segmentation_labels.npy", seg_labels)
+    scores, blabels = make_binary(rng2)
+    write_lines("binary_scores.csv", ["score"] + [f"{v:.3f}" for v in scores])
+    write_lines("binary_labels.csv", ["label"] + [str(int(y)) for y in blabels])
 
     acc = float(np.mean(logits.argmax(axis=1) == labels))
     print(f"wrote sample data to {OUT}; accuracy {acc:.2f}")

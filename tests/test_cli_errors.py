@@ -249,21 +249,24 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"logits.csv": "0\n1\n2\n"},
         ["logits.csv", "-l", "labels.csv"],
         65,
-        "logits.csv: logits have 1 class column(s); a softmax needs at least 2 classes",
+        "labels.csv line 3: label 2 is out of range for 2 classes (valid: 0..1); one column "
+        "of scores is read as a binary problem (the score of class 1)",
     ),
     (
         "npy_1d",
         {"logits.npy": npy(np.zeros(3))},
         ["logits.npy", "-l", "labels.csv"],
         65,
-        "logits.npy: logits must be a 2-D array (samples x classes); got shape (3,)",
+        "labels.csv line 3: label 2 is out of range for 2 classes (valid: 0..1); one column "
+        "of scores is read as a binary problem",
     ),
     (
         "npy_3d",
         {"logits.npy": npy(np.zeros((3, 2, 2)))},
         ["logits.npy", "-l", "labels.csv"],
         65,
-        "logits.npy: logits must be a 2-D array (samples x classes); got shape (3, 2, 2)",
+        "logits.npy: the input has shape (3, 2, 2): with more than 2 dimensions, say which "
+        "axis holds the classes: --class-axis 1",
     ),
     (
         "npy_object",

@@ -41,12 +41,18 @@ NAME_FIELDS = ["label_name", "pred_name"]
 SUMMARY_FIELDS = [
     "n",
     "n_classes",
+    "task",
     "loss",
+    "reduction",
+    "denominator",
     "sum_nll",
     "log_likelihood",
     "perplexity",
     "accuracy",
     "units",
+    "ignored",
+    "skipped",
+    "options",
 ]
 Run = Callable[..., Result]
 
@@ -65,10 +71,16 @@ def strict_json(text: str) -> Any:
     return json.loads(text, parse_constant=_reject_constant)
 
 
-def ok(result: Result) -> str:
-    """The stdout of a successful run that wrote nothing to stderr."""
+def ok(result: Result, warning: str | None = None) -> str:
+    """The stdout of a successful run that wrote nothing to stderr (or one warning line
+    containing ``warning``)."""
     assert result.exit_code == 0, (result.exit_code, result.stderr, result.exception)
-    assert result.stderr == ""
+    if warning is None:
+        assert result.stderr == ""
+    else:
+        assert result.stderr.startswith("Warning: "), result.stderr
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert warning in result.stderr, result.stderr
     return result.stdout
 
 
@@ -154,10 +166,13 @@ def neg_inf_on_true_class(tmp_path: Path) -> list[object]:
     return [logits, "-l", labels]
 
 
+INF_WARNING = "1 sample(s) have a -inf logit for the true class, so their loss is infinite"
+
+
 def test_neg_inf_on_the_true_class_is_null_in_strict_json(
     run_xent: Run, neg_inf_on_true_class: list[object]
 ) -> None:
-    out = ok(run_xent("loss", *neg_inf_on_true_class, "-f", "json"))
+    out = ok(run_xent("loss", *neg_inf_on_true_class, "-f", "json"), INF_WARNING)
 
     for token in ("NaN", "Infinity"):
         assert token not in out
@@ -185,19 +200,21 @@ def test_neg_inf_on_the_true_class_is_null_in_strict_json(
 def test_neg_inf_on_the_true_class_in_other_formats(
     run_xent: Run, neg_inf_on_true_class: list[object]
 ) -> None:
-    lines = ok(run_xent("loss", *neg_inf_on_true_class, "-f", "jsonl")).splitlines()
+    lines = ok(run_xent("loss", *neg_inf_on_true_class, "-f", "jsonl"), INF_WARNING).splitlines()
     records = [strict_json(line) for line in lines]
     assert records[0]["nonfinite"]["nll"] == "inf"
     assert records[-1]["type"] == "summary"
     assert records[-1]["perplexity"] is None
 
-    rows = csv_records(ok(run_xent("loss", *neg_inf_on_true_class, "-f", "csv")))
+    rows = csv_records(ok(run_xent("loss", *neg_inf_on_true_class, "-f", "csv"), INF_WARNING))
     assert (rows[0]["nll"], rows[0]["log_p_true"], rows[0]["p_true"]) == ("inf", "-inf", "0.0")
-    [summary] = csv_records(ok(run_xent("loss", *neg_inf_on_true_class, "-s", "-f", "csv")))
+    [summary] = csv_records(
+        ok(run_xent("loss", *neg_inf_on_true_class, "-s", "-f", "csv"), INF_WARNING)
+    )
     assert summary["loss"] == "inf"
     assert summary["perplexity"] == "inf"
 
-    table = ok(run_xent("loss", *neg_inf_on_true_class, "-f", "table"))
+    table = ok(run_xent("loss", *neg_inf_on_true_class, "-f", "table"), INF_WARNING)
     assert "inf nats" in table
 
 
@@ -713,7 +730,7 @@ def test_output_file_format_option_beats_the_extension(run_xent: Run, tmp_path: 
 
     assert ok(run_xent(*BASE, "-o", target, "-f", "csv", "-s")) == ""
 
-    assert target.read_text().startswith("n,n_classes,loss,")
+    assert target.read_text().startswith("n,n_classes,task,loss,")
 
 
 def test_output_file_replaces_an_existing_file(run_xent: Run, tmp_path: Path) -> None:

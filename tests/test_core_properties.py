@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from xentcli import DataError, LossStats, cross_entropy, log_softmax, softmax
+from xentcli.core.stats import CompensatedSum
 
 finite = st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False)
 
@@ -85,10 +86,12 @@ def test_block_indices_continue_from_start(start) -> None:
 
 def test_compensated_merge_keeps_small_terms() -> None:
     # 1e16 + 1 + ... loses every 1 in naive float64 summation; the pair keeps them.
-    big = LossStats(n_classes=2, n=1, sum_nll=1e16)
-    ones = [LossStats(n_classes=2, n=1, sum_nll=1.0) for _ in range(1000)]
-    total = functools.reduce(lambda a, b: a + b, ones, big)
-    assert total.sum_nll + total.sum_nll_lo == 1e16 + 1000
+    def one(x: float) -> LossStats:
+        return LossStats(n_classes=2, n=1, sum_nll=CompensatedSum(x), sum_loss=CompensatedSum(x))
+
+    ones = [one(1.0) for _ in range(1000)]
+    total = functools.reduce(lambda a, b: a + b, ones, one(1e16))
+    assert total.sum_nll.hi + total.sum_nll.lo == 1e16 + 1000
     assert total.summary().sum_nll == 1e16 + 1000
 
 
@@ -130,8 +133,9 @@ def test_perplexity_overflows_only_when_it_must() -> None:
         ),
         ([[0.0, 1.0], [1.0, 0.0]], [-1, 0], "label -1 is negative (valid: 0..1)", "labels", 0),
         ([[0.0, 1.0], [1.0, 0.0]], [0.0, 2.5], "label 2.5 is not a whole number", "labels", 1),
-        ([0.0, 1.0], [0], "logits must be a 2-D array", "logits", None),
-        ([[0.0], [1.0]], [0, 0], "a softmax needs at least 2 classes", "logits", None),
+        ([0.0, 1.0], [0], "logits have 2 samples but labels have 1", "labels", None),
+        (np.zeros((2, 3, 4)), np.zeros((2, 4)), "more than 2 dimensions", "logits", None),
+        ([[0.0], [1.0]], [0, 2], "label 2 is out of range for 2 classes", "labels", 1),
         (np.array([[True, False]]), [0], "dtype bool", "logits", None),
         (np.array([[1, 2]], dtype=object), [0], "object array", "logits", None),
         ([[0.0, 1.0]], ["a"], "expected real numbers", "labels", None),

@@ -12,6 +12,7 @@ The ``xent`` command (``xentcli.cli``) is a thin layer over it.
 from importlib.metadata import PackageNotFoundError, version
 
 from xentcli.core import (
+    LossOptions,
     LossResult,
     LossStats,
     Summary,
@@ -38,6 +39,7 @@ __all__ = [
     "DataError",
     "ExitCode",
     "InputError",
+    "LossOptions",
     "LossResult",
     "LossStats",
     "OutputError",

@@ -7,6 +7,7 @@ the exit code of the family, in one place (``xentcli.cli.errors``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 
 
@@ -56,6 +57,8 @@ class DataError(XentError):
 
     ``source`` (``"logits"`` or ``"labels"``) and ``sample`` (0-based row of that source)
     let a caller that knows the files translate the sample into a file and line.
+    ``samples`` holds every offending row (the first is ``sample``) when several are bad;
+    ``also`` the places of the others, of which the message shows ``max_also``.
     """
 
     exit_code = ExitCode.DATA
@@ -67,17 +70,27 @@ class DataError(XentError):
         where: str | None = None,
         source: str | None = None,
         sample: int | None = None,
+        samples: Sequence[int] | None = None,
     ) -> None:
         super().__init__(message, where=where)
         self.source = source
         self.sample = sample
+        self.samples = samples
+        self.also: list[str] = []
+        self.max_also = 4
 
     def __str__(self) -> str:
         if self.where:
-            return f"{self.where}: {self.message}"
-        if self.sample is not None:
-            return f"{self.source or 'sample'} row {self.sample}: {self.message}"
-        return self.message
+            text = f"{self.where}: {self.message}"
+        elif self.sample is not None:
+            text = f"{self.source or 'sample'} row {self.sample}: {self.message}"
+        else:
+            text = self.message
+        shown = self.also[: self.max_also]
+        if shown:
+            more = len(self.also) - len(shown)
+            text += f" [also at {'; '.join(shown)}{'; ...' if more > 0 else ''}]"
+        return text
 
 
 class InputError(XentError):

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from xentcli.errors import ExitCode, XentError
+from xentcli.errors import DataError, ExitCode, XentError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -18,6 +18,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 def error_line(message: str) -> str:
     """Format a message as the single stderr line users and tests see."""
     return "Error: " + " ".join(message.split("\n"))
+
+
+def internal_error_message(exc: BaseException) -> str:
+    """The one line shown for an unexpected exception (a bug)."""
+    detail = " ".join(str(exc).split())
+    if len(detail) > 200:
+        detail = detail[:197] + "..."
+    what = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return (
+        f"internal error ({what}). This is a bug in xent: please report it with the "
+        "output of the same command run with --debug"
+    )
+
+
+def _is_typer_control_flow(exc: BaseException) -> bool:
+    # typer.Exit subclasses RuntimeError; it and Typer's usage errors are not bugs.
+    return type(exc).__module__.startswith("typer")
 
 
 def _silence_stdout() -> None:
@@ -35,14 +52,18 @@ def guarded(func: F) -> F:
     - :class:`XentError`: ``Error: <where>: <what and fix>`` on stderr, the family's code.
     - A closed downstream pipe (``xent ... | head``): quiet, exit 0.
     - Ctrl-C: ``Interrupted.`` on stderr, exit 130.
-    Anything else is a bug and keeps its traceback.
+    - Anything else is a bug in xent: one line asking for a report, exit 70; with
+      ``--debug`` (or ``XENT_DEBUG=1``) the exception propagates with its traceback.
     """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(kwargs.get("debug")) or os.environ.get("XENT_DEBUG", "") not in ("", "0")
         try:
             return func(*args, **kwargs)
         except XentError as exc:
+            if isinstance(exc, DataError) and kwargs.get("max_errors"):
+                exc.max_also = int(kwargs["max_errors"]) - 1
             typer.echo(error_line(str(exc)), err=True)
             raise typer.Exit(int(exc.exit_code)) from None
         except BrokenPipeError:
@@ -51,5 +72,10 @@ def guarded(func: F) -> F:
         except KeyboardInterrupt:
             typer.echo("Interrupted.", err=True)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except Exception as exc:
+            if debug or _is_typer_control_flow(exc):
+                raise
+            typer.echo(error_line(internal_error_message(exc)), err=True)
+            raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
     return wrapper  # type: ignore[return-value]

@@ -10,6 +10,7 @@ from xentcli.cli.errors import guarded
 from xentcli.cli.inputs import read_loss_inputs
 from xentcli.cli.options import (
     ClassesOpt,
+    DebugOpt,
     DelimiterOpt,
     HeaderOpt,
     InputFormatOpt,
@@ -83,6 +84,7 @@ def explain_command(
     output: OutputOpt = None,
     precision: PrecisionOpt = None,
     no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Walk from logits to the cross-entropy loss, one step at a time, on real numbers.
 

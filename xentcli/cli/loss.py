@@ -7,9 +7,36 @@ import typer
 
 from xentcli.cli.emit import choose_format, emit_chunks, emit_table
 from xentcli.cli.errors import guarded
-from xentcli.cli.inputs import read_loss_inputs
+from xentcli.cli.inputs import read_loss_inputs, warn_about
+from xentcli.cli.loss_options import (
+    BinaryOpt,
+    ClassAxisOpt,
+    ClipOpt,
+    Compat,
+    CompatOpt,
+    EmptyOpt,
+    IgnoreIndexOpt,
+    InputKind,
+    InputKindOpt,
+    LabelSmoothingOpt,
+    MultiLabelOpt,
+    Nonfinite,
+    NonfiniteOpt,
+    PosWeightOpt,
+    Reduction,
+    ReductionOpt,
+    RenormalizeOpt,
+    SampleWeightOpt,
+    TemperatureOpt,
+    Units,
+    UnitsOpt,
+    WeightOpt,
+    loss_options,
+)
 from xentcli.cli.options import (
+    DEFAULT_MAX_ERRORS,
     ClassesOpt,
+    DebugOpt,
     DelimiterOpt,
     FormatOpt,
     HeaderOpt,
@@ -19,6 +46,7 @@ from xentcli.cli.options import (
     KeyOpt,
     LabelColOpt,
     LabelsOpt,
+    MaxErrorsOpt,
     NoColorOpt,
     OutputFormat,
     OutputOpt,
@@ -26,6 +54,7 @@ from xentcli.cli.options import (
 )
 from xentcli.cli.streams import Streams
 from xentcli.core import cross_entropy
+from xentcli.io import read_vector
 from xentcli.render import View, loss_csv, loss_json, loss_jsonl, loss_table
 from xentcli.render.table import DEFAULT_HEAD
 
@@ -56,7 +85,26 @@ def loss(
     ] = False,
     head: HeadOpt = None,
     precision: PrecisionOpt = None,
+    input_kind: InputKindOpt = InputKind.logits,
+    reduction: ReductionOpt = Reduction.mean,
+    weight: WeightOpt = None,
+    ignore_index: IgnoreIndexOpt = None,
+    label_smoothing: LabelSmoothingOpt = 0.0,
+    sample_weight: SampleWeightOpt = None,
+    temperature: TemperatureOpt = 1.0,
+    renormalize: RenormalizeOpt = False,
+    clip: ClipOpt = None,
+    units: UnitsOpt = Units.nats,
+    nonfinite: NonfiniteOpt = Nonfinite.error,
+    empty: EmptyOpt = None,
+    compat: CompatOpt = Compat.xent,
+    binary: BinaryOpt = False,
+    multi_label: MultiLabelOpt = False,
+    pos_weight: PosWeightOpt = None,
+    class_axis: ClassAxisOpt = None,
+    max_errors: MaxErrorsOpt = DEFAULT_MAX_ERRORS,
     no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Cross-entropy (log loss) of a classifier's logits against the true labels.
 
@@ -69,6 +117,24 @@ def loss(
         xent loss sample_data/logits.csv -l sample_data/labels.csv
     """
     streams = Streams.from_sys(no_color=no_color)
+    options = loss_options(
+        input_kind=input_kind,
+        reduction=reduction,
+        weight=weight,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+        temperature=temperature,
+        renormalize=renormalize,
+        clip=clip,
+        units=units,
+        nonfinite=nonfinite,
+        empty=empty,
+        compat=compat,
+        binary=binary,
+        multi_label=multi_label,
+        pos_weight=pos_weight,
+        class_axis=class_axis,
+    )
     inputs = read_loss_inputs(
         streams,
         input,
@@ -80,14 +146,20 @@ def loss(
         delimiter=delimiter,
         header=header,
     )
+    sw = read_vector(sample_weight, "--sample-weight") if sample_weight is not None else None
     with inputs.located():
-        result = cross_entropy(inputs.logits, inputs.labels, with_probs=probs)
+        result = cross_entropy(
+            inputs.logits, inputs.labels, options, sample_weight=sw, with_probs=probs
+        )
+        result.stats.summary(final=True)
+    warn_about(streams, result, inputs)
     out_format = choose_format(fmt, output, streams)
     view = View(
         class_names=inputs.class_names,
         with_probs=probs,
         head=head,
         precision=precision,
+        show_ignored=options.ignore_index is not None,
     )
     if out_format is OutputFormat.table:
         if view.head is None:

@@ -154,3 +154,22 @@ NoColorOpt = Annotated[
         rich_help_panel=OUTPUT_PANEL,
     ),
 ]
+DebugOpt = Annotated[
+    bool,
+    typer.Option(
+        "--debug",
+        help="Show the Python traceback of an unexpected (internal) error instead of a "
+        "one-line message (also XENT_DEBUG=1).",
+    ),
+]
+DEFAULT_MAX_ERRORS = 5
+MaxErrorsOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-errors",
+        help="When several rows are bad, name the places of up to N of them (the error "
+        "line always gives the total count).",
+        min=1,
+        metavar="N",
+    ),
+]

@@ -61,3 +61,8 @@ class Streams:
             no_color=self.no_color,
             highlight=False,
         )
+
+    def warn(self, message: str) -> None:
+        """One ``Warning: ...`` line on stderr (never on stdout)."""
+        self.stderr.write("Warning: " + " ".join(message.split("\n")) + "\n")
+        self.stderr.flush()

@@ -4,11 +4,13 @@ Arrays in, frozen dataclasses out. Importing it loads neither Typer nor Rich.
 """
 
 from xentcli.core.loss import LossResult, cross_entropy
+from xentcli.core.options import LossOptions
 from xentcli.core.softmax import log_softmax, softmax
 from xentcli.core.stats import LossStats, Summary
 from xentcli.core.validate import check_labels, check_logits
 
 __all__ = [
+    "LossOptions",
     "LossResult",
     "LossStats",
     "Summary",

@@ -9,13 +9,16 @@ not drift with the number or size of blocks.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["LossStats", "Summary"]
+from xentcli.core.options import LossOptions
+from xentcli.errors import DataError
+
+__all__ = ["CompensatedSum", "LossStats", "Summary"]
 
 
 def _two_sum(a: float, b: float) -> tuple[float, float]:
@@ -26,44 +29,81 @@ def _two_sum(a: float, b: float) -> tuple[float, float]:
     return s, e
 
 
+LN2 = math.log(2.0)
+
+
+@dataclass(frozen=True)
+class CompensatedSum:
+    """A float sum kept as the unevaluated pair ``hi + lo`` (merged with TwoSum)."""
+
+    hi: float = 0.0
+    lo: float = 0.0
+
+    @classmethod
+    def of(cls, values: NDArray[np.float64]) -> CompensatedSum:
+        """The correctly rounded sum of ``values`` (``math.fsum``): ``np.sum``'s pairwise
+        sum is off by a few ulps, enough to differ from PyTorch in the 16th digit."""
+        return cls(math.fsum(values.tolist()))
+
+    def __add__(self, other: CompensatedSum) -> CompensatedSum:
+        hi, err = _two_sum(self.hi, other.hi)
+        if not math.isfinite(hi):
+            # inf - inf in the error term would turn an honest +inf total into NaN.
+            return CompensatedSum(self.hi + other.hi)
+        hi, lo = _two_sum(hi, self.lo + other.lo + err)
+        return CompensatedSum(hi, lo)
+
+    @property
+    def value(self) -> float:
+        """The sum rounded to one float."""
+        return self.hi + self.lo if math.isfinite(self.hi) else self.hi
+
+
 @dataclass(frozen=True)
 class LossStats:
     """Partial statistics of a set of samples; ``a + b`` merges two disjoint sets.
+
+    Everything in a summary is a function of these sums and counts, so the summary of a
+    whole input does not depend on how it was split into blocks.
 
     Attributes
     ----------
     n_classes : int
         Number of classes C (merging stats of different C is an error).
+    options : LossOptions
+        The options the per-sample values were computed with (must match to merge).
+    task : str
+        ``"multiclass"``, ``"multiclass-soft"`` (soft targets), ``"binary"`` or
+        ``"multilabel"``.
     n : int
-        Number of samples.
+        Samples in the result (including ignored ones, excluding skipped ones).
+    n_ignored, n_skipped : int
+        Samples excluded by ``ignore_index``; rows left out by ``nonfinite="skip"``.
     n_correct : int
-        Samples whose predicted class (first argmax) is the true class.
-    sum_nll, sum_nll_lo : float
-        The sum of per-sample negative log-likelihoods, as the compensated pair
-        ``sum_nll + sum_nll_lo``.
+        Counted samples whose predicted class (first argmax) is the true class.
+    sum_loss : CompensatedSum
+        Sum of the (sample-weighted) per-sample loss terms, in nats.
+    sum_weight : CompensatedSum
+        The mean's denominator: the sum of the weights of the counted samples.
+    sum_nll : CompensatedSum
+        Sum of the counted samples' plain negative log-likelihoods, in nats.
     """
 
     n_classes: int
+    options: LossOptions = field(default_factory=LossOptions)
+    task: str = "multiclass"
     n: int = 0
+    n_ignored: int = 0
+    n_skipped: int = 0
     n_correct: int = 0
-    sum_nll: float = 0.0
-    sum_nll_lo: float = 0.0
+    sum_loss: CompensatedSum = field(default_factory=CompensatedSum)
+    sum_weight: CompensatedSum = field(default_factory=CompensatedSum)
+    sum_nll: CompensatedSum = field(default_factory=CompensatedSum)
 
-    @classmethod
-    def from_block(
-        cls, n_classes: int, nll: NDArray[np.float64], correct: NDArray[np.bool_]
-    ) -> LossStats:
-        """Statistics of one block of per-sample values.
-
-        The block sum is correctly rounded (``math.fsum``): ``np.sum``'s pairwise sum is
-        off by a few ulps, enough to differ from PyTorch in the 16th digit.
-        """
-        return cls(
-            n_classes=n_classes,
-            n=int(nll.shape[0]),
-            n_correct=int(np.count_nonzero(correct)),
-            sum_nll=math.fsum(nll.tolist()),
-        )
+    @property
+    def n_counted(self) -> int:
+        """Samples that count towards the loss (not ignored)."""
+        return self.n - self.n_ignored
 
     def __add__(self, other: LossStats) -> LossStats:
         if not isinstance(other, LossStats):
@@ -72,24 +112,35 @@ class LossStats:
             raise ValueError(
                 f"cannot merge statistics over {self.n_classes} and {other.n_classes} classes"
             )
-        hi, err = _two_sum(self.sum_nll, other.sum_nll)
-        if not math.isfinite(hi):
-            # inf - inf in the error term would turn an honest +inf total into NaN.
-            hi, lo = self.sum_nll + other.sum_nll, 0.0
-        else:
-            lo = self.sum_nll_lo + other.sum_nll_lo + err
-            hi, lo = _two_sum(hi, lo)
+        if other.options != self.options or other.task != self.task:
+            raise ValueError("cannot merge statistics computed with different options")
         return LossStats(
             n_classes=self.n_classes,
+            options=self.options,
+            task=self.task,
             n=self.n + other.n,
+            n_ignored=self.n_ignored + other.n_ignored,
+            n_skipped=self.n_skipped + other.n_skipped,
             n_correct=self.n_correct + other.n_correct,
-            sum_nll=hi,
-            sum_nll_lo=lo,
+            sum_loss=self.sum_loss + other.sum_loss,
+            sum_weight=self.sum_weight + other.sum_weight,
+            sum_nll=self.sum_nll + other.sum_nll,
         )
 
-    def summary(self) -> Summary:
-        """The batch summary of these samples (loss, perplexity, accuracy, ...)."""
-        return Summary.from_stats(self)
+    def summary(self, *, final: bool = False) -> Summary:
+        """The batch summary of these samples (loss, perplexity, accuracy, ...).
+
+        With ``final=True`` (the whole input), ``options.empty == "error"`` raises
+        :class:`~xentcli.errors.DataError` when nothing counts towards the mean; a block
+        of a longer input may legitimately be all ignored, so by default it does not.
+        """
+        summary = Summary.from_stats(self)
+        if final and summary.empty and self.options.empty_value == "error":
+            raise DataError(
+                "no sample counts towards the mean (all are ignored, skipped or of zero "
+                "weight), so the mean loss is undefined; --empty nan or zero chooses a value"
+            )
+        return summary
 
 
 @dataclass(frozen=True)
@@ -99,56 +150,95 @@ class Summary:
     Attributes
     ----------
     n : int
-        Number of samples.
+        Samples in the result (ignored ones included, skipped ones not).
     n_classes : int
         Number of classes C.
+    task : str
+        ``"multiclass"``, ``"multiclass-soft"``, ``"binary"`` or ``"multilabel"``.
     loss : float
-        Cross-entropy: the mean negative log-likelihood, in nats. NaN when ``n == 0``.
+        The reduced loss in ``units``: the sum of the per-sample ``loss`` terms, divided
+        by ``denominator`` for ``reduction="mean"``. NaN (or 0, with ``empty="zero"``)
+        when nothing counts.
+    reduction : str
+        ``"mean"`` or ``"sum"``.
+    denominator : float
+        What the mean divides by: the number of counted samples, or their total weight.
     sum_nll : float
-        Sum of the per-sample negative log-likelihoods.
+        Sum of the counted samples' negative log-likelihoods ``-log p(true class)``.
     log_likelihood : float
         ``-sum_nll``: the log of the product of the true classes' probabilities.
     perplexity : float
-        ``exp(loss)``; ``inf`` only when that truly exceeds the float64 range.
+        ``exp`` of the mean negative log-likelihood in nats (the same in any units);
+        ``inf`` only when that truly exceeds the float64 range.
     accuracy : float
-        Fraction of samples whose first argmax is the true class.
+        Fraction of counted samples whose first argmax is the true class.
     units : str
-        ``"nats"`` (natural logarithms).
+        ``"nats"`` (natural logarithms) or ``"bits"`` (base 2).
+    ignored, skipped : int
+        Samples excluded by ``ignore_index``; non-finite rows left out.
+    options : dict
+        The options that changed the number (those not at their default).
     """
 
     n: int
     n_classes: int
+    task: str
     loss: float
+    reduction: str
+    denominator: float
     sum_nll: float
     log_likelihood: float
     perplexity: float
     accuracy: float
-    units: str = "nats"
+    units: str
+    ignored: int
+    skipped: int
+    options: dict[str, Any]
+
+    @property
+    def empty(self) -> bool:
+        """True when the mean had nothing to average (its denominator is 0)."""
+        return self.reduction == "mean" and self.denominator == 0
 
     @classmethod
     def from_stats(cls, stats: LossStats) -> Summary:
-        total = stats.sum_nll + stats.sum_nll_lo if math.isfinite(stats.sum_nll) else stats.sum_nll
-        if stats.n == 0:
-            loss = accuracy = perplexity = math.nan
+        opts = stats.options
+        div = LN2 if opts.units == "bits" else 1.0
+        total_loss = stats.sum_loss.value
+        denom = stats.sum_weight.value
+        if opts.reduction == "sum":
+            loss = total_loss
+        elif denom == 0:
+            loss = 0.0 if opts.empty_value == "zero" else math.nan
         else:
-            # Divide the compensated pair before rounding it, so loss = total / n is the
-            # correctly rounded mean whenever the pair is exact.
-            loss = total / stats.n
-            accuracy = stats.n_correct / stats.n
+            loss = total_loss / denom
+        nll = stats.sum_nll.value
+        counted = stats.n_counted
+        if counted == 0:
+            accuracy = perplexity = math.nan
+        else:
+            accuracy = stats.n_correct / counted
             # exp(mean) overflows only when the perplexity itself exceeds ~1.8e308;
             # exp(sum)**(1/n) or a product of 1/p would overflow far earlier.
             try:
-                perplexity = math.exp(loss)
+                perplexity = math.exp(nll / counted)
             except OverflowError:
                 perplexity = math.inf
         return cls(
             n=stats.n,
             n_classes=stats.n_classes,
-            loss=loss,
-            sum_nll=total,
-            log_likelihood=-total,
+            task=stats.task,
+            loss=loss / div,
+            reduction=opts.reduction,
+            denominator=denom,
+            sum_nll=nll / div,
+            log_likelihood=-nll / div,
             perplexity=perplexity,
             accuracy=accuracy,
+            units=opts.units,
+            ignored=stats.n_ignored,
+            skipped=stats.n_skipped,
+            options=opts.changed(),
         )
 
     def as_dict(self) -> dict[str, Any]:

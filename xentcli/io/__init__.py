@@ -2,5 +2,6 @@
 
 from xentcli.io.inputs import LossInputs, ReadOptions, load_inputs
 from xentcli.io.output import write_atomic
+from xentcli.io.vectors import read_vector
 
-__all__ = ["LossInputs", "ReadOptions", "load_inputs", "write_atomic"]
+__all__ = ["LossInputs", "ReadOptions", "load_inputs", "read_vector", "write_atomic"]

@@ -61,18 +61,33 @@ class LossInputs:
 
     def locate(self, source: str | None, sample: int | None) -> str:
         """The place of ``sample`` of ``source`` (``"logits"`` or ``"labels"``)."""
+        if source == "sample_weight":
+            return "sample weights" if sample is None else f"sample weights row {sample}"
         at = self.labels_at if source == "labels" else self.logits_at
         return at.name if sample is None else at(sample)
 
     @contextmanager
     def located(self) -> Iterator[None]:
-        """Give a core ``DataError`` raised inside the block its file and line."""
+        """Give a core ``DataError`` raised inside the block its file and line, and the
+        places of further bad rows."""
         try:
             yield
         except DataError as exc:
             if exc.where is None:
                 exc.where = self.locate(exc.source, exc.sample)
+            if exc.samples is not None and not exc.also:
+                others = [int(s) for s in exc.samples[1:MAX_PLACES]]
+                exc.also = [_short(self.locate(exc.source, s), exc.where) for s in others]
             raise
+
+
+MAX_PLACES = 1000
+
+
+def _short(place: str, first: str) -> str:
+    """``"logits.csv line 9"`` as ``"line 9"`` when ``first`` is in the same file."""
+    name = first.split(" line ")[0].split(" row ")[0]
+    return place.removeprefix(name + " ") if place.startswith(name + " ") else place
 
 
 def _text_delimiter(src: Source, text: str, opts: ReadOptions) -> str:
@@ -127,6 +142,15 @@ def _apply_classes(
 ) -> tuple[NDArray[np.generic], tuple[str, ...] | None]:
     """Apply ``--classes``: rename the class columns, or reorder them to match the names."""
     ncls = logits.shape[1] if logits.ndim == 2 else None
+    if ncls == 1 or logits.ndim == 1:
+        # One column of scores is a binary problem: the header names the score, not the
+        # two classes; --classes may name them (negative first).
+        if classes is not None and len(classes) != 2:
+            raise UsageError(
+                f"--classes names {len(classes)} classes, but one column of scores is a "
+                "binary problem: name its two classes, negative first"
+            )
+        return logits, classes
     if classes is None:
         return logits, tuple(columns) if columns is not None else None
     if len(set(classes)) != len(classes):
@@ -159,11 +183,14 @@ def _read_labels_file(
     fields, lines = rows.fields, rows.lines
     if not fields:
         raise DataError("the labels input is empty", where=src.name)
+    width = len(fields[0])
+    if width > 1:
+        return _read_target_rows(src.name, fields, lines, n_samples)
     for row, line in zip(fields, lines, strict=True):
         if len(row) != 1:
             raise DataError(
-                f"expected one label per line, found {len(row)} fields "
-                "(for labels in a column of the logits file, use --label-col)",
+                f"expected one label per line (as on line {lines[0]}), found {len(row)} "
+                "fields (for labels in a column of the logits file, use --label-col)",
                 where=f"{src.name} line {line}",
             )
     first = fields[0][0]
@@ -177,6 +204,32 @@ def _read_labels_file(
             raise DataError("the labels input has a header but no labels", where=src.name)
     at = Locator(src.name, np.asarray(lines, dtype=np.int64))
     return _label_tokens_to_ints([r[0] for r in fields], names, at), at
+
+
+def _read_target_rows(
+    name: str, fields: list[list[str]], lines: list[int], n_samples: int
+) -> tuple[NDArray[np.generic], Locator]:
+    """A labels file with several numbers per line: soft targets or multi-label 0/1 rows."""
+    width = len(fields[0])
+    if not all(is_number(f) for f in fields[0]) and len(fields) != n_samples:
+        fields, lines = fields[1:], lines[1:]  # a header of class names
+        if not fields:
+            raise DataError("the labels input has a header but no rows", where=name)
+    out = np.empty((len(fields), width), dtype=np.float64)
+    for i, (row, line) in enumerate(zip(fields, lines, strict=True)):
+        if len(row) != width:
+            raise DataError(
+                f"expected {width} target values (as on line {lines[0]}), found {len(row)}",
+                where=f"{name} line {line}",
+            )
+        for j, tok in enumerate(row):
+            if not is_number(tok):
+                raise DataError(
+                    f"{tok!r} is not a number (soft or multi-label targets are numbers)",
+                    where=f"{name} line {line}, column {j + 1}",
+                )
+        out[i] = [float(t) for t in row]
+    return out, Locator(name, np.asarray(lines, dtype=np.int64))
 
 
 def load_inputs(

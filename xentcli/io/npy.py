@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 import zlib
 
@@ -57,6 +58,50 @@ def load_npy(data: bytes, name: str) -> NDArray[np.generic]:
     return arr
 
 
+#: Caps on what an .npz may make us read, so a zip bomb ends in an error, not an
+#: out-of-memory kill. Real float arrays compress by far less than 100:1; only members
+#: larger than RATIO_CHECK_BYTES are held to MAX_RATIO (a small all-zero array is fine).
+MAX_MEMBERS = 10_000
+MAX_RATIO = 100
+RATIO_CHECK_BYTES = 64 << 20
+
+
+def max_member_bytes() -> int:
+    """Largest uncompressed member we read: half the machine's memory (4 GiB if unknown)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):
+        return 4 << 30
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
+    limit = max_member_bytes()
+    what = f"member {info.filename!r}"
+    if info.file_size > limit:
+        raise DataError(
+            f"{what} would be {info.file_size} bytes uncompressed, more than the "
+            f"{limit}-byte limit (half this machine's memory)",
+            where=name,
+        )
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > RATIO_CHECK_BYTES and ratio > MAX_RATIO:
+        raise DataError(
+            f"{what} expands {ratio:.0f}-fold ({info.compress_size} to {info.file_size} "
+            f"bytes): this looks like a zip bomb, refused (limit {MAX_RATIO}:1)",
+            where=name,
+        )
+    with zf.open(info) as fh:
+        # The sizes in the header can lie: never read past what it declared.
+        data = fh.read(info.file_size + 1)
+    if len(data) != info.file_size:
+        raise DataError(
+            f"{what} holds {'more' if len(data) > info.file_size else 'less'} data than "
+            "its header says: the archive is corrupt",
+            where=name,
+        )
+    return data
+
+
 def load_npz(data: bytes, name: str, key: str | None, default_key: str) -> dict[str, bytes]:
     """Return the raw NPY bytes of the wanted members of an NPZ archive.
 
@@ -72,7 +117,15 @@ def load_npz(data: bytes, name: str, key: str | None, default_key: str) -> dict[
     """
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-        members = {n.removesuffix(".npy"): n for n in zf.namelist() if n.endswith(".npy")}
+        infos = zf.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise DataError(
+                f"the archive has {len(infos)} members, more than the {MAX_MEMBERS} xent "
+                "reads; save the logits (and labels) in a smaller .npz",
+                where=name,
+            )
+        by_name = {i.filename: i for i in infos}
+        members = {n.removesuffix(".npy"): n for n in by_name if n.endswith(".npy")}
         if key is not None:
             if key not in members:
                 raise UsageError(
@@ -91,9 +144,16 @@ def load_npz(data: bytes, name: str, key: str | None, default_key: str) -> dict[
                     where=name,
                 )
             chosen = others[0]
-        out = {"logits": zf.read(members[chosen])}
+        out = {"logits": _read_member(zf, by_name[members[chosen]], name)}
         if "labels" in members and chosen != "labels":
-            out["labels"] = zf.read(members["labels"])
+            out["labels"] = _read_member(zf, by_name[members["labels"]], name)
         return out
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        NotImplementedError,
+    ) as exc:
         raise DataError(f"not a valid .npz archive ({exc})", where=name) from None

@@ -164,6 +164,33 @@ def _bad_token(token: str, delimiter: str) -> str:
     return msg
 
 
+class _Problems:
+    """Bad rows found while parsing: the first one's message, the others' places, and
+    how many there are in all, so one error line can report them together."""
+
+    def __init__(self) -> None:
+        self.first: tuple[str, str] | None = None
+        self.places: list[str] = []
+        self.count = 0
+
+    def add(self, where: str, message: str) -> None:
+        self.count += 1
+        if self.first is None:
+            self.first = (where, message)
+        elif len(self.places) < 1000:
+            self.places.append(where)
+
+    def raise_if_any(self, name: str) -> None:
+        if self.first is None:
+            return
+        where, message = self.first
+        if self.count > 1:
+            message += f"; {self.count - 1} more bad row{'s' if self.count > 2 else ''}"
+        err = DataError(message, where=where)
+        err.also = [p.removeprefix(name + " ") for p in self.places]
+        raise err
+
+
 @dataclass(frozen=True)
 class TextTable:
     """A numeric table read from text.
@@ -250,12 +277,14 @@ def read_table(
         raise DataError("the input has a header row but no data rows", where=name)
     tokens: list[str] = []
     labels: list[str] | None = [] if label_idx is not None else None
+    problems = _Problems()
     for row, line in zip(body, body_lines, strict=True):
         if len(row) != width:
-            raise DataError(
+            problems.add(
+                f"{name} line {line}",
                 f"expected {width} fields (as on line {rows.lines[0]}), found {len(row)}",
-                where=f"{name} line {line}",
             )
+            continue
         if labels is not None and label_idx is not None:
             labels.append(row[label_idx])
             row = row[:label_idx] + row[label_idx + 1 :]
@@ -264,10 +293,11 @@ def read_table(
             for col, tok in enumerate(row):
                 if not is_number(tok):
                     phys = col + 1 if label_idx is None or col < label_idx else col + 2
-                    raise DataError(
-                        _bad_token(tok, delimiter), where=f"{name} line {line}, column {phys}"
-                    )
+                    problems.add(f"{name} line {line}, column {phys}", _bad_token(tok, delimiter))
+                    break
+            continue
         tokens.extend(row)
+    problems.raise_if_any(name)
     ncols = width - (1 if label_idx is not None else 0)
     values = np.array([float(t) for t in tokens], dtype=np.float64).reshape(len(body), ncols)
     inf_at = np.flatnonzero(np.isinf(values))

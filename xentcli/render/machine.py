@@ -47,6 +47,9 @@ def loss_jsonl(result: LossResult, view: View, summary_only: bool = False) -> It
 def _csv_value(v: Any) -> Any:
     if v is None:
         return ""
+    if isinstance(v, list):
+        # Multi-label classes, or a position: one cell, space-separated.
+        return " ".join(str(x) for x in v)
     return v
 
 
@@ -76,11 +79,17 @@ def loss_csv(
     if summary_only:
         rec = summary_record(result.summary, view.precision)
         flags = rec.pop("nonfinite", {})
+        # The one nested value: a compact JSON object in its cell ("{}" for none).
+        rec["options"] = _dumps(rec["options"])
         writer.writerow(rec.keys())
         writer.writerow([flags.get(k, _csv_value(v)) for k, v in rec.items()])
         yield sink.take()
         return
     header = list(SAMPLE_FIELDS)
+    if result.position is not None:
+        header.append("position")
+    if view.show_ignored:
+        header.append("ignored")
     if view.class_names is not None:
         header += ["label_name", "pred_name"]
     if view.with_probs:

@@ -27,6 +27,7 @@ class View:
     with_probs: bool = False
     head: int | None = None
     precision: int | None = None
+    show_ignored: bool = False
 
 
 def rounder(precision: int | None) -> Any:
@@ -60,6 +61,13 @@ def _finite_or_flag(record: dict[str, Any], keys: Sequence[str]) -> dict[str, An
     return record
 
 
+def class_name(label: Any, names: Sequence[str], n_classes: int) -> Any:
+    """The name of a class index (None if it is not a class), or a list of names."""
+    if isinstance(label, list):
+        return [names[j] for j in label]
+    return names[label] if 0 <= label < n_classes else None
+
+
 def shown_count(result: LossResult, view: View) -> int:
     """How many samples a view shows (``head`` caps it)."""
     return result.n if view.head is None else min(view.head, result.n)
@@ -70,18 +78,35 @@ def sample_records(result: LossResult, view: View) -> Iterator[dict[str, Any]]:
     n = shown_count(result, view)
     rnd = rounder(view.precision)
     cols = {f: getattr(result, f)[:n].tolist() for f in SAMPLE_FIELDS}
+    if result.label.ndim == 2:
+        # Multi-label: the classes that are on, as a list of indices.
+        for f in ("label", "pred"):
+            cols[f] = [[j for j, v in enumerate(row) if v] for row in cols[f]]
+    position = result.position[:n].tolist() if result.position is not None else None
+    ignored = result.ignored[:n].tolist()
     names = view.class_names
+    n_classes = result.n_classes
     probs = result.probs[:n].tolist() if view.with_probs and result.probs is not None else None
     for i in range(n):
         rec: dict[str, Any] = {}
         for f in SAMPLE_FIELDS:
             v = cols[f][i]
             rec[f] = rnd(v) if f in FLOAT_FIELDS else v
+        if position is not None:
+            rec["position"] = position[i]
+        if view.show_ignored:
+            rec["ignored"] = ignored[i]
         if names is not None:
-            rec["label_name"] = names[rec["label"]]
-            rec["pred_name"] = names[rec["pred"]]
+            rec["label_name"] = class_name(rec["label"], names, n_classes)
+            rec["pred_name"] = class_name(rec["pred"], names, n_classes)
         if probs is not None:
             rec["probs"] = [rnd(p) for p in probs[i]]
+        if ignored[i]:
+            # An ignored label that is not a class (-100) has no probability: null, and
+            # no "nonfinite" flag, since nothing was computed.
+            for k in FLOAT_FIELDS:
+                if rec[k] != rec[k]:
+                    rec[k] = None
         yield _finite_or_flag(rec, FLOAT_FIELDS)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+from numpy.typing import NDArray
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
@@ -29,34 +31,61 @@ def _class(c: int, names: tuple[str, ...] | None) -> str:
     return names[c] if names is not None else str(c)
 
 
+def _classes(value: NDArray[np.int64], names: tuple[str, ...] | None, n_classes: int) -> str:
+    """A class index (or an ignored label such as -100), or the classes that are on."""
+    if value.ndim == 1:
+        on = [_class(int(j), names) for j in np.flatnonzero(value)]
+        return ",".join(on) if on else "-"
+    c = int(value)
+    return _class(c, names) if 0 <= c < n_classes else str(c)
+
+
 def samples_table(result: LossResult, view: View) -> Table:
     """One row per shown sample; wrong predictions in red, right ones in green."""
     p = view.precision if view.precision is not None else DEFAULT_PRECISION
     shown = shown_count(result, view)
+    names = view.class_names
+    # The loss column only when it differs from nll (weights, smoothing, ignored, ...).
+    show_loss = view.show_ignored or not np.array_equal(
+        result.loss[:shown], result.nll[:shown], equal_nan=True
+    )
     table = Table(title="Samples", title_justify="left", header_style="bold")
     table.add_column("#", justify="right", style="dim")
+    if result.position is not None:
+        table.add_column("position", style="dim")
     table.add_column("label")
     table.add_column("pred")
     table.add_column("p(true)", justify="right")
     table.add_column("log p(true)", justify="right")
     table.add_column("nll", justify="right")
-    names = view.class_names
-    if view.with_probs:
-        for c in range(result.n_classes):
+    if show_loss:
+        table.add_column("loss", justify="right")
+    probs = result.probs if view.with_probs else None
+    if probs is not None:
+        for c in range(probs.shape[1]):
             table.add_column(f"p({_class(c, names)})", justify="right")
-    probs = result.probs
     for i in range(shown):
-        label, pred = int(result.label[i]), int(result.pred[i])
-        ok = label == pred
-        cells: list[RenderableType] = [
-            str(int(result.index[i])),
-            _class(label, names),
-            Text(_class(pred, names), style="green" if ok else "red"),
-            fmt(float(result.p_true[i]), p),
-            fmt(float(result.log_p_true[i]), p),
-            fmt(float(result.nll[i]), p),
+        ignored = bool(result.ignored[i])
+        ok = bool(np.array_equal(result.label[i], result.pred[i]))
+        cells: list[RenderableType] = [str(int(result.index[i]))]
+        if result.position is not None:
+            cells.append(" ".join(str(int(v)) for v in result.position[i]))
+        cells += [
+            _classes(result.label[i], names, result.n_classes),
+            Text(
+                _classes(result.pred[i], names, result.n_classes),
+                style="dim" if ignored else "green" if ok else "red",
+            ),
         ]
-        if view.with_probs and probs is not None:
+        # An ignored label that is not a class (-100) has no probability to show.
+        blank = ignored and math.isnan(float(result.nll[i]))
+        cells += [
+            "-" if blank else fmt(float(getattr(result, f)[i]), p)
+            for f in ("p_true", "log_p_true", "nll")
+        ]
+        if show_loss:
+            cells.append("ignored" if ignored else fmt(float(result.loss[i]), p))
+        if probs is not None:
             cells += [fmt(float(v), p) for v in probs[i]]
         table.add_row(*cells)
     hidden = result.n - shown
@@ -64,6 +93,21 @@ def samples_table(result: LossResult, view: View) -> Table:
         table.caption = f"{hidden} more sample{'s' if hidden != 1 else ''} not shown (--head N)"
         table.caption_justify = "left"
     return table
+
+
+def _opt(v: object) -> str:
+    if isinstance(v, list):
+        return ",".join(format(x, "g") for x in v)
+    return format(v, "g") if isinstance(v, float) else str(v)
+
+
+def _loss_meaning(summary: Summary, p: int) -> str:
+    plain = not (set(summary.options) - {"units", "nonfinite", "empty", "reduction"})
+    if summary.reduction == "sum":
+        return "sum of the per-sample losses" if not plain else "sum of -log p(true class)"
+    if plain:
+        return "cross-entropy = mean negative log-likelihood"
+    return f"sum of the per-sample losses / {fmt(summary.denominator, p)}"
 
 
 def summary_panel(summary: Summary, precision: int | None = None) -> Panel:
@@ -74,21 +118,31 @@ def summary_panel(summary: Summary, precision: int | None = None) -> Panel:
     grid.add_column(justify="right")
     grid.add_column(style="dim")
     u = summary.units
-    correct = round(summary.accuracy * summary.n) if summary.n else 0
+    counted = summary.n - summary.ignored
+    correct = round(summary.accuracy * counted) if counted else 0
     grid.add_row("samples", str(summary.n), f"over {summary.n_classes} classes")
-    grid.add_row(
-        "loss", f"{fmt(summary.loss, p)} {u}", "cross-entropy = mean negative log-likelihood"
-    )
+    if summary.ignored:
+        grid.add_row("ignored", str(summary.ignored), "excluded by --ignore-index")
+    if summary.skipped:
+        grid.add_row("skipped", str(summary.skipped), "rows with non-finite input left out")
+    grid.add_row("loss", f"{fmt(summary.loss, p)} {u}", _loss_meaning(summary, p))
     grid.add_row("sum nll", f"{fmt(summary.sum_nll, p)} {u}", "sum of -log p(true class)")
     grid.add_row(
         "log-likelihood",
         f"{fmt(summary.log_likelihood, p)} {u}",
         "log of the product of p(true class)",
     )
-    grid.add_row("perplexity", fmt(summary.perplexity, p), "exp(loss)")
+    plain = not (set(summary.options) - {"nonfinite", "empty"})
     grid.add_row(
-        "accuracy", fmt(summary.accuracy, p), f"{correct} of {summary.n} predicted correctly"
+        "perplexity", fmt(summary.perplexity, p), "exp(loss)" if plain else "exp(mean nll in nats)"
     )
+    grid.add_row(
+        "accuracy", fmt(summary.accuracy, p), f"{correct} of {counted} predicted correctly"
+    )
+    changed = {k: v for k, v in summary.options.items() if k not in ("units", "reduction")}
+    if changed:
+        shown = ", ".join(f"{k.replace('_', '-')}={_opt(v)}" for k, v in changed.items())
+        grid.add_row("options", "", shown)
     return Panel(grid, title="Summary", title_align="left", expand=False)
 
 

@@ -1,0 +1,276 @@
+"""The options that change the loss (``--reduction``, ``--weight``, ...), declared once.
+
+``xent loss`` and ``xent explain`` take them; :func:`loss_options` turns their values into
+the core's :class:`~xentcli.core.LossOptions`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Optional
+
+import typer
+
+from xentcli.core import LossOptions
+from xentcli.errors import UsageError
+from xentcli.io import read_vector
+
+LOSS_PANEL = "Loss"
+
+
+class Reduction(StrEnum):
+    mean = "mean"
+    sum = "sum"
+
+
+class InputKind(StrEnum):
+    logits = "logits"
+    probs = "probs"
+    log_probs = "log-probs"
+
+
+class Compat(StrEnum):
+    xent = "xent"
+    torch = "torch"
+    sklearn = "sklearn"
+    keras = "keras"
+    optax = "optax"
+
+
+class Units(StrEnum):
+    nats = "nats"
+    bits = "bits"
+
+
+class Nonfinite(StrEnum):
+    error = "error"
+    skip = "skip"
+
+
+class Empty(StrEnum):
+    nan = "nan"
+    zero = "zero"
+    error = "error"
+
+
+InputKindOpt = Annotated[
+    InputKind,
+    typer.Option(
+        "--input-kind",
+        "-k",
+        help="What INPUT holds: raw scores (logits), probabilities (rows sum to 1) or "
+        "log-probabilities.",
+        case_sensitive=False,
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+ReductionOpt = Annotated[
+    Reduction,
+    typer.Option(
+        "--reduction",
+        help="How the per-sample losses become the batch loss: their weighted mean, or sum.",
+        case_sensitive=False,
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+WeightOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--weight",
+        help="Class weights (PyTorch's weight=): a comma list with one number per class, "
+        "or a file of them (.csv/.txt/.npy).",
+        metavar="W1,W2,...|PATH",
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+IgnoreIndexOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--ignore-index",
+        help="Samples with this label (e.g. -100) get loss 0 and do not count in the mean.",
+        metavar="K",
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+LabelSmoothingOpt = Annotated[
+    float,
+    typer.Option(
+        "--label-smoothing",
+        help="Mix the one-hot target with the uniform distribution by this amount, in "
+        "[0, 1] (PyTorch's formula).",
+        metavar="E",
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+SampleWeightOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--sample-weight",
+        help="Per-sample weights, one per sample (scikit-learn's sample_weight=): a "
+        "one-column file or .npy.",
+        metavar="PATH",
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+TemperatureOpt = Annotated[
+    float,
+    typer.Option(
+        "--temperature",
+        "-t",
+        help="Divide the logits by T before the softmax.",
+        metavar="T",
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+RenormalizeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--renormalize",
+        help="With --input-kind probs/log-probs: rescale rows that do not sum to 1 "
+        "instead of rejecting them.",
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+ClipOpt = Annotated[
+    Optional[float],
+    typer.Option(
+        "--clip",
+        help="With --input-kind probs/log-probs: clip probabilities to [EPS, 1-EPS] "
+        "before the log, so a 0 on the true class gives a finite loss.",
+        metavar="EPS",
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+UnitsOpt = Annotated[
+    Units,
+    typer.Option(
+        "--units",
+        help="Natural logs (nats) or base-2 logs (bits) for losses and log-likelihoods.",
+        case_sensitive=False,
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+NonfiniteOpt = Annotated[
+    Nonfinite,
+    typer.Option(
+        "--nonfinite",
+        help="Rows with NaN or +inf input (or every logit -inf): an error, or skip them "
+        "(counted as 'skipped', with a warning).",
+        case_sensitive=False,
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+EmptyOpt = Annotated[
+    Optional[Empty],
+    typer.Option(
+        "--empty",
+        help="The mean when no sample counts (all ignored or skipped): nan (reported as "
+        "null, with a warning), zero, or error. Default: nan (--compat keras: zero; "
+        "sklearn: error).",
+        show_default=False,
+        case_sensitive=False,
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+
+
+CompatOpt = Annotated[
+    Compat,
+    typer.Option(
+        "--compat",
+        help="Reproduce a library's numbers and edge behaviour (clipping, renormalising, "
+        "what the mean divides by, 0*log 0); xent is exact. See README.",
+        case_sensitive=False,
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+BinaryOpt = Annotated[
+    bool,
+    typer.Option(
+        "--binary",
+        help="Binary cross-entropy of one score per sample (the positive class) against "
+        "0/1 labels; the default for a single column.",
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+MultiLabelOpt = Annotated[
+    bool,
+    typer.Option(
+        "--multi-label",
+        help="Binary cross-entropy of every score against an N x C 0/1 target (mean over "
+        "all entries, as PyTorch's binary_cross_entropy_with_logits).",
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+PosWeightOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--pos-weight",
+        help="Binary and multi-label: weight of the positive term (PyTorch's pos_weight): "
+        "one number, or one per class.",
+        metavar="P|P1,P2,...",
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+ClassAxisOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--class-axis",
+        help="For .npy scores with more than 2 dimensions: the axis of the classes (1 for "
+        "PyTorch's (N, C, d1, ...), -1 for channels-last). Each position is a sample.",
+        metavar="AXIS",
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
+
+
+def parse_weight(spec: str | None) -> tuple[float, ...] | None:
+    """``--weight``: a comma list of numbers, or the path of a file holding them."""
+    if spec is None:
+        return None
+    return tuple(read_vector(spec, "--weight").tolist())
+
+
+def loss_options(
+    *,
+    input_kind: InputKind = InputKind.logits,
+    reduction: Reduction = Reduction.mean,
+    weight: str | None = None,
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    temperature: float = 1.0,
+    renormalize: bool = False,
+    clip: float | None = None,
+    units: Units = Units.nats,
+    nonfinite: Nonfinite = Nonfinite.error,
+    empty: Empty | None = None,
+    compat: Compat = Compat.xent,
+    binary: bool = False,
+    multi_label: bool = False,
+    pos_weight: str | None = None,
+    class_axis: int | None = None,
+) -> LossOptions:
+    """The core options from the command-line values (a UsageError if they are invalid)."""
+    if binary and multi_label:
+        raise UsageError("--binary and --multi-label exclude each other")
+    pw: tuple[float, ...] | float | None = None
+    if pos_weight is not None:
+        values = tuple(read_vector(pos_weight, "--pos-weight").tolist())
+        pw = values[0] if len(values) == 1 else values
+    return LossOptions(
+        reduction=reduction.value,
+        weight=parse_weight(weight),
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+        temperature=temperature,
+        input_kind=input_kind.value,
+        renormalize=renormalize,
+        clip=clip,
+        units=units.value,
+        nonfinite=nonfinite.value,
+        empty=empty.value if empty is not None else None,
+        compat=compat.value,
+        task="binary" if binary else "multilabel" if multi_label else "auto",
+        pos_weight=pw,
+        class_axis=class_axis,
+    )

@@ -104,4 +104,6 @@ def test_library_reference_from_the_command_line(
         if "comes back as float32" in case.get("note", ""):
             tol = {"rel": 1e-7, "abs": 1e-7}
         assert got == pytest.approx(want, **tol)
-    assert summary["options"] == opts.changed()
+    assert summary["options"] == opts.changed() | (
+        {"sample_weight": True} if sw is not None else {}
+    )

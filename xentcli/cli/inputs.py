@@ -43,6 +43,7 @@ def read_loss_inputs(
     *,
     label_col: str | None,
     classes: str | None,
+    sample_weight_col: str | None = None,
     key: str | None,
     input_format: InputFormat | None,
     delimiter: str | None,
@@ -54,6 +55,7 @@ def read_loss_inputs(
         delimiter=parse_delimiter(delimiter) if delimiter is not None else None,
         header=header,
         label_col=label_col,
+        sample_weight_col=sample_weight_col,
         key=key,
         classes=parse_classes(classes),
     )

@@ -26,6 +26,7 @@ from xentcli.cli.loss_options import (
     Reduction,
     ReductionOpt,
     RenormalizeOpt,
+    SampleWeightColOpt,
     SampleWeightOpt,
     TemperatureOpt,
     Units,
@@ -54,6 +55,7 @@ from xentcli.cli.options import (
 )
 from xentcli.cli.streams import Streams
 from xentcli.core import cross_entropy
+from xentcli.errors import UsageError
 from xentcli.io import read_vector
 from xentcli.render import View, loss_csv, loss_json, loss_jsonl, loss_table
 from xentcli.render.table import DEFAULT_HEAD
@@ -91,6 +93,7 @@ def loss(
     ignore_index: IgnoreIndexOpt = None,
     label_smoothing: LabelSmoothingOpt = 0.0,
     sample_weight: SampleWeightOpt = None,
+    sample_weight_col: SampleWeightColOpt = None,
     temperature: TemperatureOpt = 1.0,
     renormalize: RenormalizeOpt = False,
     clip: ClipOpt = None,
@@ -140,13 +143,22 @@ def loss(
         input,
         labels,
         label_col=label_col,
+        sample_weight_col=sample_weight_col,
         classes=classes,
         key=key,
         input_format=input_format,
         delimiter=delimiter,
         header=header,
     )
-    sw = read_vector(sample_weight, "--sample-weight") if sample_weight is not None else None
+    if sample_weight is not None and sample_weight_col is not None:
+        raise UsageError(
+            "give sample weights with --sample-weight or --sample-weight-col, not both"
+        )
+    sw = (
+        read_vector(sample_weight, "--sample-weight")
+        if sample_weight is not None
+        else inputs.sample_weight
+    )
     with inputs.located():
         result = cross_entropy(
             inputs.logits, inputs.labels, options, sample_weight=sw, with_probs=probs

@@ -112,6 +112,16 @@ SampleWeightOpt = Annotated[
         rich_help_panel=LOSS_PANEL,
     ),
 ]
+SampleWeightColOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--sample-weight-col",
+        help="Take per-sample weights from this column of INPUT (a header name or a "
+        "0-based index); the other columns are the scores.",
+        metavar="NAME|INDEX",
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
 TemperatureOpt = Annotated[
     float,
     typer.Option(

@@ -572,6 +572,7 @@ def cross_entropy(
         n_classes=terms.n_classes,
         options=opts,
         task=terms.task,
+        sample_weighted=sw is not None,
         n=n,
         n_ignored=int(np.count_nonzero(terms.ignored)),
         n_skipped=int(skipped.size),

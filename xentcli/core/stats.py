@@ -75,6 +75,8 @@ class LossStats:
     task : str
         ``"multiclass"``, ``"multiclass-soft"`` (soft targets), ``"binary"`` or
         ``"multilabel"``.
+    sample_weighted : bool
+        Whether per-sample weights entered the sums.
     n : int
         Samples in the result (including ignored ones, excluding skipped ones).
     n_ignored, n_skipped : int
@@ -92,6 +94,7 @@ class LossStats:
     n_classes: int
     options: LossOptions = field(default_factory=LossOptions)
     task: str = "multiclass"
+    sample_weighted: bool = False
     n: int = 0
     n_ignored: int = 0
     n_skipped: int = 0
@@ -118,6 +121,7 @@ class LossStats:
             n_classes=self.n_classes,
             options=self.options,
             task=self.task,
+            sample_weighted=self.sample_weighted or other.sample_weighted,
             n=self.n + other.n,
             n_ignored=self.n_ignored + other.n_ignored,
             n_skipped=self.n_skipped + other.n_skipped,
@@ -238,7 +242,7 @@ class Summary:
             units=opts.units,
             ignored=stats.n_ignored,
             skipped=stats.n_skipped,
-            options=opts.changed(),
+            options=opts.changed() | ({"sample_weight": True} if stats.sample_weighted else {}),
         )
 
     def as_dict(self) -> dict[str, Any]:

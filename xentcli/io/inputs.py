@@ -15,6 +15,7 @@ from xentcli.errors import DataError, UsageError
 from xentcli.io.npy import load_npy, load_npz
 from xentcli.io.sources import Format, Source, read_source
 from xentcli.io.text import (
+    SIDE_FLAGS,
     decode,
     is_number,
     read_rows,
@@ -32,6 +33,7 @@ class ReadOptions:
     delimiter: str | None = None
     header: bool | None = None
     label_col: str | None = None
+    sample_weight_col: str | None = None
     key: str | None = None
     classes: tuple[str, ...] | None = None
 
@@ -58,10 +60,14 @@ class LossInputs:
     class_names: tuple[str, ...] | None
     logits_at: Locator
     labels_at: Locator
+    sample_weight: NDArray[np.float64] | None = None
 
     def locate(self, source: str | None, sample: int | None) -> str:
         """The place of ``sample`` of ``source`` (``"logits"`` or ``"labels"``)."""
         if source == "sample_weight":
+            if self.sample_weight is not None:
+                at = self.logits_at  # a column of the logits file
+                return at.name if sample is None else at(sample)
             return "sample weights" if sample is None else f"sample weights row {sample}"
         at = self.labels_at if source == "labels" else self.logits_at
         return at.name if sample is None else at(sample)
@@ -232,6 +238,32 @@ def _read_target_rows(
     return out, Locator(name, np.asarray(lines, dtype=np.int64))
 
 
+def _weight_tokens(tokens: list[str], at: Locator) -> NDArray[np.float64]:
+    """``--sample-weight-col`` strings as numbers, or an error at the first bad one."""
+    out = np.empty(len(tokens), dtype=np.float64)
+    for i, tok in enumerate(tokens):
+        if not is_number(tok):
+            raise DataError(f"sample weight {tok!r} is not a number", where=at(i))
+        out[i] = float(tok)
+    return out
+
+
+def _take_columns(logits: NDArray[np.generic], opts: ReadOptions, name: str) -> dict[str, int]:
+    """Column indices of ``--label-col`` and ``--sample-weight-col`` in an array."""
+    specs = {"label": opts.label_col, "sample_weight": opts.sample_weight_col}
+    taken: dict[str, int] = {}
+    for role, spec in specs.items():
+        if spec is None:
+            continue
+        flag = SIDE_FLAGS[role]
+        if logits.ndim != 2:
+            raise DataError(f"{flag} needs a 2-D array; got shape {logits.shape}", where=name)
+        taken[role] = resolve_column(spec, None, logits.shape[1], name, flag)
+    if len(set(taken.values())) != len(taken):
+        raise UsageError(f"--label-col and --sample-weight-col name the same column of {name}")
+    return taken
+
+
 def load_inputs(
     input_path: str,
     labels_path: str | None,
@@ -254,6 +286,7 @@ def load_inputs(
         raise UsageError(f"--key applies to .npz input, but {src.name} is {src.format}")
 
     columns: list[str] | None = None
+    sample_weight: NDArray[np.float64] | None = None
     label_raw: NDArray[np.generic] | None = None
     label_tokens: list[str] | None = None
     logits_at = Locator(src.name)
@@ -261,12 +294,19 @@ def load_inputs(
         text = decode(src.data, src.name)
         delim = _text_delimiter(src, text, opts)
         table = read_table(
-            text, src.name, delimiter=delim, header=opts.header, label_col=opts.label_col
+            text,
+            src.name,
+            delimiter=delim,
+            header=opts.header,
+            label_col=opts.label_col,
+            sample_weight_col=opts.sample_weight_col,
         )
         logits: NDArray[np.generic] = table.values
         columns = table.columns
         label_tokens = table.label_tokens
         logits_at = Locator(src.name, table.lines)
+        if "sample_weight" in table.side:
+            sample_weight = _weight_tokens(table.side["sample_weight"], logits_at)
     else:
         _reject_text_options(src, opts)
         if src.format == "npz":
@@ -276,14 +316,13 @@ def load_inputs(
                 label_raw = load_npy(members["labels"], f"{src.name} (labels)")
         else:
             logits = load_npy(src.data, src.name)
-        if opts.label_col is not None:
-            if logits.ndim != 2:
-                raise DataError(
-                    f"--label-col needs a 2-D array; got shape {logits.shape}", where=src.name
-                )
-            idx = resolve_column(opts.label_col, None, logits.shape[1], src.name)
-            label_raw = logits[:, idx]
-            logits = np.delete(logits, idx, axis=1)
+        taken = _take_columns(logits, opts, src.name)
+        if taken:
+            if "label" in taken:
+                label_raw = logits[:, taken["label"]]
+            if "sample_weight" in taken:
+                sample_weight = np.asarray(logits[:, taken["sample_weight"]], dtype=np.float64)
+            logits = np.delete(logits, list(taken.values()), axis=1)
 
     if logits.ndim >= 1 and logits.shape[0] == 0:
         raise DataError("the input has no samples (0 rows)", where=src.name)
@@ -303,4 +342,4 @@ def load_inputs(
         raise UsageError(
             "no labels: give -l/--labels FILE, --label-col COLUMN, or an .npz with a 'labels' array"
         )
-    return LossInputs(logits, labels, names, logits_at, labels_at)
+    return LossInputs(logits, labels, names, logits_at, labels_at, sample_weight)

@@ -10,7 +10,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -196,19 +196,26 @@ class TextTable:
     """A numeric table read from text.
 
     ``values`` holds the numeric columns (N, C); ``columns`` their header names (or None);
-    ``label_tokens`` the raw strings of the label column, if one was named; ``lines`` the
-    physical line of each row.
+    ``side`` the raw strings of each named side column (``"label"``, ``"sample_weight"``)
+    and ``side_names`` their header names; ``lines`` the physical line of each row.
     """
 
     values: NDArray[np.float64]
     columns: list[str] | None
-    label_tokens: list[str] | None
+    side: dict[str, list[str]]
     lines: NDArray[np.int64]
-    label_column_name: str | None = None
+    side_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label_tokens(self) -> list[str] | None:
+        """The label column's strings, if ``--label-col`` named one."""
+        return self.side.get("label")
 
 
-def resolve_column(spec: str, header: list[str] | None, n_fields: int, name: str) -> int:
-    """Turn ``--label-col`` (a header name or a 0-based index, negative from the end)
+def resolve_column(
+    spec: str, header: list[str] | None, n_fields: int, name: str, flag: str = "--label-col"
+) -> int:
+    """Turn a column option (a header name or a 0-based index, negative from the end)
     into a 0-based field index."""
     if header is not None and spec in header:
         return header.index(spec)
@@ -217,22 +224,48 @@ def resolve_column(spec: str, header: list[str] | None, n_fields: int, name: str
     except ValueError:
         if header is None:
             raise UsageError(
-                f"--label-col {spec!r}: {name} has no header row, so give a 0-based "
+                f"{flag} {spec!r}: {name} has no header row, so give a 0-based "
                 "column index instead of a name"
             ) from None
         raise UsageError(
-            f"--label-col {spec!r}: no such column in {name} (columns: {', '.join(header)})"
+            f"{flag} {spec!r}: no such column in {name} (columns: {', '.join(header)})"
         ) from None
     if not -n_fields <= idx < n_fields:
         raise UsageError(
-            f"--label-col {idx} is out of range: {name} has {n_fields} columns "
+            f"{flag} {idx} is out of range: {name} has {n_fields} columns "
             f"(0..{n_fields - 1}, or -1 for the last)"
         )
     return idx % n_fields
 
 
-def _is_header(row: list[str], skip: int | None) -> bool:
-    return any(not is_number(f) for i, f in enumerate(row) if i != skip)
+SIDE_FLAGS = {"label": "--label-col", "sample_weight": "--sample-weight-col"}
+
+
+def _is_header(row: list[str], skip: set[int]) -> bool:
+    return any(not is_number(f) for i, f in enumerate(row) if i not in skip)
+
+
+def _side_columns(
+    specs: dict[str, str], first: list[str], header: bool | None, name: str
+) -> tuple[dict[str, int], bool | None]:
+    """Resolve the side columns; a name among the first row's fields implies a header."""
+    idx: dict[str, int] = {}
+    width = len(first)
+    # A name that is not in a header-like first row must say "no such column", not
+    # "no header row".
+    header_like = header is True or (header is None and _is_header(first, set()))
+    for role, spec in specs.items():
+        named = spec in first and header is not False
+        idx[role] = resolve_column(
+            spec, first if named or header_like else None, width, name, SIDE_FLAGS[role]
+        )
+        if named and header is None:
+            header = True
+    if len(set(idx.values())) != len(idx):
+        raise UsageError(
+            f"{' and '.join(SIDE_FLAGS[r] for r in idx)} name the same column of {name}"
+        )
+    return idx, header
 
 
 def read_table(
@@ -242,11 +275,13 @@ def read_table(
     delimiter: str,
     header: bool | None = None,
     label_col: str | None = None,
+    sample_weight_col: str | None = None,
 ) -> TextTable:
-    """Parse a numeric table, optionally with a header row and a label column.
+    """Parse a numeric table, optionally with a header row and side columns (labels,
+    sample weights) that are not scores.
 
     ``header=None`` detects a header: the first row is one if any of its fields (other
-    than the label column) is not a number.
+    than the side columns) is not a number.
 
     Raises
     ------
@@ -258,25 +293,22 @@ def read_table(
         raise DataError("the input is empty (no rows)", where=name)
     first = rows.fields[0]
     width = len(first)
-    label_idx: int | None = None
-    if label_col is not None:
-        # A name implies a header; an index must be resolved before header detection.
-        named = label_col in first and header is not False
-        # A name that is not in a header-like first row must say "no such column", not
-        # "no header row".
-        header_like = header is True or (header is None and _is_header(first, None))
-        label_idx = resolve_column(label_col, first if named or header_like else None, width, name)
-        if named and header is None:
-            header = True
+    specs = {
+        role: spec
+        for role, spec in (("label", label_col), ("sample_weight", sample_weight_col))
+        if spec is not None
+    }
+    side_idx, header = _side_columns(specs, first, header, name)
+    skip = set(side_idx.values())
     if header is None:
-        header = _is_header(first, label_idx)
-    names = first if header else None
+        header = _is_header(first, skip)
     body = rows.fields[1:] if header else rows.fields
     body_lines = rows.lines[1:] if header else rows.lines
     if not body:
         raise DataError("the input has a header row but no data rows", where=name)
+    keep = [i for i in range(width) if i not in skip]
     tokens: list[str] = []
-    labels: list[str] | None = [] if label_idx is not None else None
+    side: dict[str, list[str]] = {role: [] for role in side_idx}
     problems = _Problems()
     for row, line in zip(body, body_lines, strict=True):
         if len(row) != width:
@@ -285,41 +317,32 @@ def read_table(
                 f"expected {width} fields (as on line {rows.lines[0]}), found {len(row)}",
             )
             continue
-        if labels is not None and label_idx is not None:
-            labels.append(row[label_idx])
-            row = row[:label_idx] + row[label_idx + 1 :]
-        joined = "\x00".join(row)
-        if _ROW_RE.fullmatch(joined) is None:
-            for col, tok in enumerate(row):
-                if not is_number(tok):
-                    phys = col + 1 if label_idx is None or col < label_idx else col + 2
-                    problems.add(f"{name} line {line}, column {phys}", _bad_token(tok, delimiter))
-                    break
+        if skip:
+            for role, i in side_idx.items():
+                side[role].append(row[i])
+            row = [row[i] for i in keep]
+        if _ROW_RE.fullmatch("\x00".join(row)) is None:
+            col = next(c for c, tok in enumerate(row) if not is_number(tok))
+            problems.add(
+                f"{name} line {line}, column {keep[col] + 1}", _bad_token(row[col], delimiter)
+            )
             continue
         tokens.extend(row)
     problems.raise_if_any(name)
-    ncols = width - (1 if label_idx is not None else 0)
+    ncols = len(keep)
     values = np.array([float(t) for t in tokens], dtype=np.float64).reshape(len(body), ncols)
-    inf_at = np.flatnonzero(np.isinf(values))
-    for flat in inf_at:
+    for flat in np.flatnonzero(np.isinf(values)):
         tok = tokens[flat]
         if _NUMBER_RE.fullmatch(tok):
             r, c = divmod(int(flat), ncols)
-            phys = c + 1 if label_idx is None or c < label_idx else c + 2
             raise DataError(
                 f"{tok!r} overflows float64 (largest is about 1.8e308)",
-                where=f"{name} line {body_lines[r]}, column {phys}",
+                where=f"{name} line {body_lines[r]}, column {keep[c] + 1}",
             )
-    columns: list[str] | None = None
-    label_name: str | None = None
-    if names is not None:
-        columns = list(names)
-        if label_idx is not None:
-            label_name = columns.pop(label_idx)
     return TextTable(
         values=values,
-        columns=columns,
-        label_tokens=labels,
+        columns=[first[i] for i in keep] if header else None,
+        side=side,
         lines=np.asarray(body_lines, dtype=np.int64),
-        label_column_name=label_name,
+        side_names={role: first[i] for role, i in side_idx.items()} if header else {},
     )

@@ -14,25 +14,40 @@ Library groups
 --------------
 ``torch``
     ``torch.nn.functional.cross_entropy`` (index targets, soft-probability targets, K-dim
-    inputs ``(N, C, d1[, d2])``, weight / ignore_index / label_smoothing / temperature, the latter
-    as ``cross_entropy(x / T, y)``), ``binary_cross_entropy_with_logits`` (one column, stored
-    as 1-D ``(N,)`` arrays, and multi-label ``(N, C)``) and ``nll_loss`` applied to
-    ``log_softmax`` output (``input_kind`` "log-probs": ``inputs`` are the log-probabilities that
-    were fed to ``nll_loss``). Every torch case exists in float32 and float64 (name suffix
-    ``_f32`` / ``_f64``); float32 inputs are the exact float32 values.
+    inputs ``(N, C, d1[, d2])`` with index targets and, as ``ce_kdim1_soft``, with soft targets
+    ``(N, C, d1)`` whose classes are on axis 1 too; ``options.class_axis`` is 1), weight /
+    ignore_index / label_smoothing / temperature, the latter as ``cross_entropy(x / T, y)``),
+    ``binary_cross_entropy_with_logits`` (one column, stored as 1-D ``(N,)`` arrays, and
+    multi-label ``(N, C)``) and ``nll_loss`` applied to ``log_softmax`` output (``input_kind``
+    "log-probs": ``inputs`` are the log-probabilities that were fed to ``nll_loss``). Every
+    torch case exists in float32 and float64 (name suffix ``_f32`` / ``_f64``); float32 inputs
+    are the exact float32 values.
 ``sklearn``
     ``sklearn.metrics.log_loss`` on probabilities, always called with ``labels=range(C)``.
-    ``options.eps`` is the clipping epsilon sklearn uses (``np.finfo(dtype).eps``). ``note``
-    holds the warnings the call emitted (e.g. for rows that do not sum to one).
+    ``normalize=False`` is stored as ``"reduction": "sum"`` (``sk_sum``, and with sample
+    weights). ``options.eps`` is the clipping epsilon sklearn uses (``np.finfo(dtype).eps``).
+    ``note`` holds the warnings the call emitted (e.g. for rows that do not sum to one).
 ``keras``
     Keras 3 with the torch backend: ``keras.losses.*CrossEntropy`` classes and functions.
     ``options.eps`` is ``keras.config.epsilon()`` (probabilities are renormalised per row and
     clipped to ``[eps, 1 - eps]``). Keras' ``reduction='sum_over_batch_size'`` is stored as
     ``"reduction": "mean"`` and ``'mean_with_sample_weight'`` is stored as
     ``"reduction": "weighted_mean"``; the exact keras spelling is in ``call``.
+    ``SparseCategoricalCrossentropy(from_logits=True)`` also runs on channels-last K-dim logits
+    ``(N, d1, C)`` / ``(N, d1, d2, C)`` with labels ``(N, d1[, d2])`` (``options.class_axis``
+    -1; ``per_sample`` is the unreduced ``(N, d1[, d2])`` array and the denominator the number
+    of positions, or of non-ignored positions with ``ignore_class``).
+    ``BinaryCrossentropy(from_logits=True)`` cases (``keras_bce_*``, target_kind "binary") store
+    1-D ``(N,)`` logits and 0/1 targets but pass them to keras as ``(N, 1)`` columns: keras
+    averages over the last axis, so a 1-D ``(N,)`` call gives one value for the whole batch
+    (even under ``reduction=None`` or ``'sum'``; see ``observations``). They are float32 only:
+    with ``dtype='float64'`` the per-element values are float32-accurate (``keras.ops.mean``
+    on the torch backend computes a float64 tensor in float32; also an observation). Keras
+    float64 cases whose reduced value is float32 say "comes back as float32" in ``note``.
 ``optax``
     ``optax.losses.softmax_cross_entropy_with_integer_labels``, ``softmax_cross_entropy``,
-    ``safe_softmax_cross_entropy`` and ``smooth_labels``; optax only returns per-example
+    ``safe_softmax_cross_entropy``, ``smooth_labels`` and ``sigmoid_binary_cross_entropy`` (1-D
+    logits with 0/1 labels, target_kind "binary"); optax only returns per-example
     values, so ``loss`` is ``jnp.mean`` of them (``jnp.mean(per, where=mask)`` for the masked
     cases, whose sample mask is ``options.where``).
 
@@ -48,19 +63,27 @@ sample mask) and ``"reduction": "weighted_mean"`` (keras) extend the basic optio
 each row alone times that row's sample weight (the multiplication is done here because sklearn
 rejects a one-row call whose only weight is 0). It includes every weight (class weight,
 pos_weight, sample_weight), so in every case ``loss == sum(per_sample) / denominator`` under
-"mean"/"weighted_mean" and ``loss == sum(per_sample)`` under "sum" (the generator asserts this;
-keras returns 0 where the denominator is 0). Torch can return ``-0.0`` for a zero loss.
+"mean"/"weighted_mean" and ``loss == sum(per_sample)`` under "sum" (the generator asserts this
+for every case, "sum" cases without a stored denominator included; keras returns 0 where the
+denominator is 0). Torch can return ``-0.0`` for a zero loss.
 
 ``expected.denominator`` is computed here in plain Python from the inputs: for torch index
 targets the sum of ``w[y]`` over non-ignored targets (their count without ``weight``), for torch
-soft targets ``N``, for ``binary_cross_entropy_with_logits`` the element count, for sklearn the
-sum of sample weights (or ``N``), for keras ``N`` (the non-ignored count with ``ignore_class``;
-the sum of sample weights for ``mean_with_sample_weight``), for optax ``N`` (or the mask count).
+soft targets ``N`` (the number of positions ``N * d1 * ...`` for K-dim input), for
+``binary_cross_entropy_with_logits`` the element count, for sklearn the sum of sample weights (or
+``N``), for keras ``N`` or the number of positions for K-dim input (the non-ignored count with
+``ignore_class``; the sum of sample weights for ``mean_with_sample_weight``), for optax ``N`` (or
+the mask count).
 Torch cases always carry it, also under "sum"; sklearn and keras "sum" cases omit it.
 Units are nats.
 
 A top-level ``observations`` list records library behaviour that yields an error instead of a
-value (exception type and message), e.g. torch ``label_smoothing > 1``.
+value (exception type and message), e.g. torch ``label_smoothing > 1``, or a value that is no
+case because it is not what the case layout means (keras' 1-D binary input, keras' float32-
+accurate float64 binary values).
+
+Cases added later draw their data from RNG streams of their own, so adding them leaves every
+earlier case byte-identical.
 
 JSON encoding: floats use Python's repr (round-trip exact); ``allow_nan=False``, so non-finite
 numbers are the strings "nan", "inf" and "-inf". Decode with ``float(v)`` element-wise.
@@ -115,12 +138,12 @@ def check_consistency(case, tol_dtype=None):
     """Assert ``loss`` agrees with ``sum(per_sample) / denominator`` (or the plain sum)."""
     exp = case["expected"]
     per, den, loss = exp["per_sample"], exp.get("denominator"), exp["loss"]
-    if per is None or den is None:
+    red = case["options"].get("reduction", "mean")
+    if per is None or (den is None and red != "sum"):
         return
     flat = np.asarray([float(v) for v in np.ravel(np.asarray(per, dtype=object))])
     total = float(np.sum(flat))
     loss = float(loss)
-    red = case["options"].get("reduction", "mean")
     want = total if red == "sum" else (total / den if den else math.nan)
     if red != "sum" and not den and case["library"] == "keras":
         want = 0.0  # keras divides with divide_no_nan
@@ -572,6 +595,16 @@ def torch_cases():
             torch_nll("nll_log_softmax_weight_ignore2", x, y, dt, weight=w, ignore_index=2),
         ]
 
+    # Later additions draw from their own stream so the cases above never change.
+    rng_k = np.random.default_rng(20250611)
+    x_ks = mixed_logits(rng_k, (4, 3, 5))
+    soft_ks = np.moveaxis(rng_k.dirichlet(np.ones(3), (4, 5)), -1, 1)  # (N, C, d1)
+    soft_ks[1, :, 2] = np.eye(3)[0]  # one one-hot position
+    for dt in DTYPES:
+        cases += [
+            torch_ce("ce_kdim1_soft", x_ks, soft_ks, dt, target_kind="soft"),
+        ]
+
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     observations = [
         observe(
@@ -708,6 +741,7 @@ def sklearn_cases():
             note="1-D x is P(class 1); sklearn builds [1 - x, x] and then clips",
         ),
         sk_case("sk_binary_1d_sample_weight", p1, y1, "float64", sample_weight=sw),
+        sk_case("sk_sum", p, y, "float64", normalize=False),
     ]
     observations = [
         observe(
@@ -781,6 +815,8 @@ def keras_case(
     if ignore_class is not None:
         kw["ignore_class"] = ignore_class
         options["ignore_index"] = ignore_class
+    if xd.ndim > 2:
+        options["class_axis"] = -1  # keras' classes are on the last axis
     call_kw = {}
     swv = None
     if sample_weight is not None:
@@ -814,7 +850,7 @@ def keras_case(
     elif ignore_class is not None:
         den = int(np.sum(yv != ignore_class))
     else:
-        den = len(yv)
+        den = int(yv.size) if sparse else int(np.prod(yv.shape[:-1]))
     return make_case(
         name,
         "keras",
@@ -831,6 +867,159 @@ def keras_case(
         note,
         tol_dtype,
     )
+
+
+def keras_bce_case(
+    keras, name, x, y, dtype, *, sample_weight=None, reduction="sum_over_batch_size", note=None
+):
+    """A ``keras.losses.BinaryCrossentropy(from_logits=True)`` case on 1-D logits.
+
+    Keras averages over the last axis, so 1-D ``(N,)`` input would be one sample of N elements
+    (see the observations); the call therefore gets ``(N, 1)`` columns, the shape a
+    ``Dense(1)`` model gives, and the case stores them as 1-D lists.
+    """
+    xd, yd = as_dtype(x, dtype), as_dtype(y, dtype)
+    assert xd.ndim == 1
+    assert yd.shape == xd.shape
+    cls = keras.losses.BinaryCrossentropy
+    red_name = {"sum_over_batch_size": "mean", "sum": "sum"}[reduction]
+    options = {"reduction": red_name}
+    call_kw = {}
+    swv = None
+    if sample_weight is not None:
+        swv = as_dtype(sample_weight, dtype)
+        call_kw["sample_weight"] = swv
+        options["sample_weight"] = enc(swv)
+    dtype_kw = "" if dtype == "float32" else f", dtype='{dtype}'"
+    call = (
+        f"keras.losses.BinaryCrossentropy(from_logits=True, reduction='{reduction}'{dtype_kw})"
+        f"(y[:, None], x[:, None]{', sample_weight=sw' if swv is not None else ''})"
+    )
+    x2, y2 = xd[:, None], yd[:, None]
+    loss = cls(from_logits=True, reduction=reduction, dtype=dtype)(y2, x2, **call_kw)
+    per = cls(from_logits=True, reduction=None, dtype=dtype)(y2, x2, **call_kw)
+    per = keras.ops.convert_to_numpy(per)
+    loss = keras.ops.convert_to_numpy(loss)
+    assert per.dtype == np.dtype(dtype), per.dtype
+    assert per.shape == xd.shape, per.shape  # one value per element
+    if swv is None:  # the functional form gives the same per-sample values
+        fper = keras.losses.binary_crossentropy(y2, x2, from_logits=True)
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(fper), per)
+    tol_dtype = None
+    if loss.dtype != np.dtype(dtype):
+        tol_dtype = loss.dtype.name
+        extra = f"the reduced loss comes back as {loss.dtype.name} although dtype='{dtype}'"
+        note = f"{note}; {extra}" if note else extra
+    return make_case(
+        name,
+        "keras",
+        call,
+        dtype,
+        "logits",
+        xd,
+        yd,
+        "binary",
+        options,
+        per,
+        loss.item(),
+        len(xd) if reduction != "sum" else None,
+        note,
+        tol_dtype,
+    )
+
+
+def keras_added_cases(keras):
+    """Binary and channels-last K-dim cases; their own RNG stream leaves the others unchanged."""
+    rng = np.random.default_rng(20250612)
+    f32, f64 = "float32", "float64"
+    xb = np.concatenate([mixed_logits(rng, (8,)), [40.0, -1e4]])
+    tb = rng.integers(0, 2, 10).astype(float)
+    tb[8], tb[9] = 0.0, 1.0  # confident-wrong extremes
+    swb = [1.0, 0.5, 2.0, 0.0, 1.0, 3.0, 1.0, 0.25, 1.0, 2.0]
+    col = "x and y are passed to keras as (N, 1) columns; 1-D (N,) input is averaged to one value"
+    x_k1 = mixed_logits(rng, (4, 5, 4))  # (N, d1, C)
+    y_k1 = rng.integers(0, 4, (4, 5))
+    y_k1[0, 1] = y_k1[2, 4] = y_k1[3, 0] = 3
+    y_k1[1, 2] = 0
+    x_k2 = mixed_logits(rng, (3, 2, 3, 5))  # (N, d1, d2, C)
+    y_k2 = rng.integers(0, 5, (3, 2, 3))
+    cases = [
+        keras_bce_case(keras, "keras_bce_logits", xb, tb, f32, note=col),
+        keras_bce_case(keras, "keras_bce_logits_sum", xb, tb, f32, reduction="sum", note=col),
+        keras_bce_case(
+            keras,
+            "keras_bce_logits_sample_weight",
+            xb,
+            tb,
+            f32,
+            sample_weight=swb,
+            note=f"{col}; sum_over_batch_size divides sum(sw * loss) by N, not by sum(sw)",
+        ),
+        keras_bce_case(
+            keras,
+            "keras_bce_logits_sample_weight_sum",
+            xb,
+            tb,
+            f32,
+            sample_weight=swb,
+            reduction="sum",
+            note=col,
+        ),
+    ]
+    for dt in (f32, f64):
+        cases += [
+            keras_case(
+                keras,
+                "keras_sparse_logits_kdim1" + SUFFIX[dt],
+                x_k1,
+                y_k1,
+                dt,
+                sparse=True,
+                from_logits=True,
+            ),
+            keras_case(
+                keras,
+                "keras_sparse_logits_kdim1_ignore_class_3" + SUFFIX[dt],
+                x_k1,
+                y_k1,
+                dt,
+                sparse=True,
+                from_logits=True,
+                ignore_class=3,
+            ),
+        ]
+    cases.append(
+        keras_case(
+            keras, "keras_sparse_logits_kdim2_f32", x_k2, y_k2, f32, sparse=True, from_logits=True
+        )
+    )
+    bce = keras.losses.BinaryCrossentropy
+    xb32, tb32 = as_dtype(xb, f32), as_dtype(tb, f32)
+    x3, t3 = np.array([[0.3], [-1.2], [2.0]]), np.array([[1.0], [0.0], [1.0]])
+    observations = [
+        observe(
+            "keras",
+            "keras.losses.BinaryCrossentropy(from_logits=True, reduction=None)(y, x)  # 1-D x, y "
+            "of keras_bce_logits",
+            lambda: keras.ops.convert_to_numpy(bce(from_logits=True, reduction=None)(tb32, xb32)),
+        ),
+        observe(
+            "keras",
+            "keras.losses.BinaryCrossentropy(from_logits=True, reduction='sum')(y, x)  # 1-D x, y "
+            "of keras_bce_logits",
+            lambda: keras.ops.convert_to_numpy(bce(from_logits=True, reduction="sum")(tb32, xb32)),
+        ),
+        observe(
+            "keras",
+            "keras.losses.BinaryCrossentropy(from_logits=True, reduction=None, dtype='float64')"
+            "(y, x)  # x = [[0.3], [-1.2], [2.0]], y = [[1], [0], [1]]; exact: "
+            f"{[math.log1p(math.exp(-0.3)), math.log1p(math.exp(-1.2)), math.log1p(math.exp(-2))]}",
+            lambda: keras.ops.convert_to_numpy(
+                bce(from_logits=True, reduction=None, dtype=f64)(t3, x3)
+            ),
+        ),
+    ]
+    return cases, observations
 
 
 def keras_cases():
@@ -1033,7 +1222,8 @@ def keras_cases():
             lambda: keras.losses.SparseCategoricalCrossentropy(label_smoothing=0.1),
         ),
     ]
-    return cases, observations
+    added, added_obs = keras_added_cases(keras)
+    return cases + added, observations + added_obs
 
 
 # --------------------------------------------------------------------------- optax
@@ -1088,7 +1278,7 @@ def optax_case(mods, name, x, y, dtype, *, fn, where=None, alpha=None, note=None
         "logits",
         xd,
         yv,
-        "index" if integer else "soft",
+        "index" if integer else ("binary" if fn == "sigmoid_binary_cross_entropy" else "soft"),
         options,
         per,
         loss.item(),
@@ -1162,6 +1352,22 @@ def optax_cases():
                 dt,
                 fn="safe_softmax_cross_entropy",
                 note="safe_softmax_cross_entropy uses 0 * log 0 = 0",
+            ),
+        ]
+    # Later additions draw from their own stream so the cases above never change.
+    rng_b = np.random.default_rng(20250613)
+    xb = np.concatenate([mixed_logits(rng_b, (8,)), [40.0, -1e4]])
+    tb = rng_b.integers(0, 2, 10).astype(float)
+    tb[8], tb[9] = 0.0, 1.0  # confident-wrong extremes
+    for dt in DTYPES:
+        cases += [
+            optax_case(
+                mods,
+                "optax_sigmoid_binary_cross_entropy",
+                xb,
+                tb,
+                dt,
+                fn="sigmoid_binary_cross_entropy",
             ),
         ]
     return cases, []

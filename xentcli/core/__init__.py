@@ -5,7 +5,7 @@ Arrays in, frozen dataclasses out. Importing it loads neither Typer nor Rich.
 
 from xentcli.core.loss import LossResult, cross_entropy
 from xentcli.core.options import LossOptions
-from xentcli.core.softmax import log_softmax, softmax
+from xentcli.core.softmax import log_sigmoid, log_softmax, sigmoid, softmax
 from xentcli.core.stats import LossStats, Summary
 from xentcli.core.validate import check_labels, check_logits
 
@@ -17,6 +17,8 @@ __all__ = [
     "check_labels",
     "check_logits",
     "cross_entropy",
+    "log_sigmoid",
     "log_softmax",
+    "sigmoid",
     "softmax",
 ]

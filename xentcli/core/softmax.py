@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["log_softmax", "softmax"]
+__all__ = ["log_sigmoid", "log_softmax", "sigmoid", "softmax"]
 
 
 def _shift_and_log_norm(
@@ -86,3 +86,28 @@ def softmax(x: ArrayLike, axis: int = -1) -> NDArray[np.float64]:
     array([0.25, 0.75])
     """
     return np.exp(log_softmax(x, axis))
+
+
+def log_sigmoid(x: ArrayLike) -> NDArray[np.float64]:
+    """Log of the logistic sigmoid, ``-log(1 + exp(-x))``, without overflow.
+
+    Examples
+    --------
+    >>> log_sigmoid(np.array([-1000.0, 0.0, 40.0]))
+    array([-1.00000000e+03, -6.93147181e-01, -4.24835426e-18])
+    """
+    z = np.asarray(x, dtype=np.float64)
+    out: NDArray[np.float64] = -np.logaddexp(0.0, -z)
+    return out
+
+
+def sigmoid(x: ArrayLike) -> NDArray[np.float64]:
+    """The logistic sigmoid ``1 / (1 + exp(-x))``: the probability of the positive class
+    from its logit.
+
+    Examples
+    --------
+    >>> sigmoid(np.array([0.0, np.log(3.0)]))
+    array([0.5 , 0.75])
+    """
+    return np.exp(log_sigmoid(x))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import BinaryIO
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -264,6 +264,86 @@ def _take_columns(logits: NDArray[np.generic], opts: ReadOptions, name: str) -> 
     return taken
 
 
+@dataclass(frozen=True)
+class Scores:
+    """The score matrix of an input, and what came with it.
+
+    ``values`` are the scores (any shape for NPY); ``columns`` the header's names of the
+    score columns; ``side`` the raw side columns (``"label"``, ``"sample_weight"``) as
+    strings (text) or arrays (NPY) and ``side_index`` their positions in the original
+    columns; ``npz_labels`` an .npz's ``labels`` array; ``delimiter`` the text delimiter.
+    """
+
+    source: Source
+    values: NDArray[np.generic]
+    columns: list[str] | None
+    at: Locator
+    side: dict[str, Any] = field(default_factory=dict)
+    side_index: dict[str, int] = field(default_factory=dict)
+    side_names: dict[str, str] = field(default_factory=dict)
+    npz_labels: NDArray[np.generic] | None = None
+    delimiter: str | None = None
+
+
+def read_scores(src: Source, opts: ReadOptions) -> Scores:
+    """Parse the scores of ``src`` (text, NPY or NPZ) with the side columns split off.
+
+    Raises
+    ------
+    UsageError, DataError
+        With the file, line and column of the problem.
+    """
+    if opts.key is not None and src.format != "npz":
+        raise UsageError(f"--key applies to .npz input, but {src.name} is {src.format}")
+    if src.format in ("csv", "tsv", "txt"):
+        text = decode(src.data, src.name)
+        delim = _text_delimiter(src, text, opts)
+        table = read_table(
+            text,
+            src.name,
+            delimiter=delim,
+            header=opts.header,
+            label_col=opts.label_col,
+            sample_weight_col=opts.sample_weight_col,
+        )
+        scores = Scores(
+            source=src,
+            values=table.values,
+            columns=table.columns,
+            at=Locator(src.name, table.lines),
+            side=dict(table.side),
+            side_index=dict(table.side_index),
+            side_names=dict(table.side_names),
+            delimiter=delim,
+        )
+    else:
+        _reject_text_options(src, opts)
+        npz_labels = None
+        if src.format == "npz":
+            members = load_npz(src.data, src.name, opts.key, "logits")
+            values = load_npy(members["logits"], src.name)
+            if "labels" in members:
+                npz_labels = load_npy(members["labels"], f"{src.name} (labels)")
+        else:
+            values = load_npy(src.data, src.name)
+        taken = _take_columns(values, opts, src.name)
+        side = {role: values[:, i] for role, i in taken.items()}
+        if taken:
+            values = np.delete(values, list(taken.values()), axis=1)
+        scores = Scores(
+            source=src,
+            values=values,
+            columns=None,
+            at=Locator(src.name),
+            side=side,
+            side_index=taken,
+            npz_labels=npz_labels,
+        )
+    if scores.values.ndim >= 1 and scores.values.shape[0] == 0:
+        raise DataError("the input has no samples (0 rows)", where=src.name)
+    return scores
+
+
 def load_inputs(
     input_path: str,
     labels_path: str | None,
@@ -282,62 +362,28 @@ def load_inputs(
     if input_path == "-" and labels_path == "-":
         raise UsageError("logits and labels cannot both come from standard input")
     src = read_source(input_path, stdin, opts.input_format)
-    if opts.key is not None and src.format != "npz":
-        raise UsageError(f"--key applies to .npz input, but {src.name} is {src.format}")
-
-    columns: list[str] | None = None
+    scores = read_scores(src, opts)
+    logits_at = scores.at
     sample_weight: NDArray[np.float64] | None = None
-    label_raw: NDArray[np.generic] | None = None
-    label_tokens: list[str] | None = None
-    logits_at = Locator(src.name)
-    if src.format in ("csv", "tsv", "txt"):
-        text = decode(src.data, src.name)
-        delim = _text_delimiter(src, text, opts)
-        table = read_table(
-            text,
-            src.name,
-            delimiter=delim,
-            header=opts.header,
-            label_col=opts.label_col,
-            sample_weight_col=opts.sample_weight_col,
-        )
-        logits: NDArray[np.generic] = table.values
-        columns = table.columns
-        label_tokens = table.label_tokens
-        logits_at = Locator(src.name, table.lines)
-        if "sample_weight" in table.side:
-            sample_weight = _weight_tokens(table.side["sample_weight"], logits_at)
-    else:
-        _reject_text_options(src, opts)
-        if src.format == "npz":
-            members = load_npz(src.data, src.name, opts.key, "logits")
-            logits = load_npy(members["logits"], src.name)
-            if "labels" in members:
-                label_raw = load_npy(members["labels"], f"{src.name} (labels)")
-        else:
-            logits = load_npy(src.data, src.name)
-        taken = _take_columns(logits, opts, src.name)
-        if taken:
-            if "label" in taken:
-                label_raw = logits[:, taken["label"]]
-            if "sample_weight" in taken:
-                sample_weight = np.asarray(logits[:, taken["sample_weight"]], dtype=np.float64)
-            logits = np.delete(logits, list(taken.values()), axis=1)
-
-    if logits.ndim >= 1 and logits.shape[0] == 0:
-        raise DataError("the input has no samples (0 rows)", where=src.name)
-    logits, names = _apply_classes(logits, columns, opts.classes)
+    raw_weight = scores.side.get("sample_weight")
+    if isinstance(raw_weight, list):
+        sample_weight = _weight_tokens(raw_weight, logits_at)
+    elif raw_weight is not None:
+        sample_weight = np.asarray(raw_weight, dtype=np.float64)
+    logits, names = _apply_classes(scores.values, scores.columns, opts.classes)
 
     labels: NDArray[np.generic]
-    if label_tokens is not None:
+    raw_label = scores.side.get("label")
+    if isinstance(raw_label, list):
         labels_at = logits_at
-        labels = _label_tokens_to_ints(label_tokens, names, labels_at)
+        labels = _label_tokens_to_ints(raw_label, names, labels_at)
+    elif raw_label is not None:
+        labels, labels_at = raw_label, logits_at
     elif labels_path is not None:
         lsrc = read_source(labels_path, stdin, None)
         labels, labels_at = _read_labels_file(lsrc, names, int(logits.shape[0]))
-    elif label_raw is not None:
-        labels = label_raw
-        labels_at = logits_at if opts.label_col is not None else Locator(f"{src.name} labels")
+    elif scores.npz_labels is not None:
+        labels, labels_at = scores.npz_labels, Locator(f"{src.name} labels")
     else:
         raise UsageError(
             "no labels: give -l/--labels FILE, --label-col COLUMN, or an .npz with a 'labels' array"

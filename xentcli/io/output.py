@@ -19,21 +19,26 @@ def _is_special(path: str) -> bool:
         return False
 
 
-def _write_direct(path: str, chunks: Iterable[str]) -> None:
+def _bytes(chunk: str | bytes) -> bytes:
+    return chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+
+
+def _write_direct(path: str, chunks: Iterable[str | bytes]) -> None:
     try:
-        fh = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        fh = open(path, "wb")  # noqa: SIM115
     except OSError as exc:
         raise OutputError(f"cannot open for writing: {exc.strerror or exc}", where=path) from None
     try:
         with fh:
             for chunk in chunks:
-                fh.write(chunk)
+                fh.write(_bytes(chunk))
     except OSError as exc:
         raise WriteError(f"write failed: {exc.strerror or exc}", where=path) from None
 
 
-def write_atomic(path: str, chunks: Iterable[str]) -> None:
-    """Write text ``chunks`` to ``path`` through a temporary file and a rename.
+def write_atomic(path: str, chunks: Iterable[str | bytes]) -> None:
+    """Write ``chunks`` (text as UTF-8, or bytes) to ``path`` through a temporary file
+    and a rename.
 
     An existing file at ``path`` is replaced only once everything was written; on any
     error (including Ctrl-C) the temporary file is removed and ``path`` is untouched.
@@ -65,9 +70,9 @@ def write_atomic(path: str, chunks: Iterable[str]) -> None:
             umask = os.umask(0)
             os.umask(umask)
             mode = 0o666 & ~umask
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with os.fdopen(fd, "wb") as fh:
             for chunk in chunks:
-                fh.write(chunk)
+                fh.write(_bytes(chunk))
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)

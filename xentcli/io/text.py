@@ -205,6 +205,7 @@ class TextTable:
     side: dict[str, list[str]]
     lines: NDArray[np.int64]
     side_names: dict[str, str] = field(default_factory=dict)
+    side_index: dict[str, int] = field(default_factory=dict)
 
     @property
     def label_tokens(self) -> list[str] | None:
@@ -345,4 +346,5 @@ def read_table(
         side=side,
         lines=np.asarray(body_lines, dtype=np.int64),
         side_names={role: first[i] for role, i in side_idx.items()} if header else {},
+        side_index=side_idx,
     )

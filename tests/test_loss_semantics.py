@@ -166,3 +166,20 @@ def test_sklearn_unnormalised_rows_are_used_as_given_with_a_note() -> None:
     # Under the exact profile the same rows are an error naming the worst one.
     with pytest.raises(Exception, match="--renormalize"):
         cross_entropy(x, t, LossOptions(input_kind="probs"))
+
+
+WHERE_CASES = sorted(
+    n for n, c in CASES.items() if "where" in c["options"] and c["target_kind"] == "index"
+)
+
+
+@pytest.mark.parametrize("name", WHERE_CASES)
+def test_optax_where_mask_is_an_ignore_index(name: str) -> None:
+    # README: optax's mean(..., where=y != K) is --ignore-index K.
+    case = CASES[name]
+    x, t = inputs(case)
+    mask = np.array(case["options"]["where"])
+    t = np.where(mask, t, -1)
+    result = cross_entropy(x, t, LossOptions(ignore_index=-1, compat="optax"))
+    assert close(result.summary.loss, case["expected"]["loss"], tolerance(case))
+    assert result.summary.denominator == mask.sum()

@@ -34,29 +34,62 @@ LN2 = math.log(2.0)
 
 @dataclass(frozen=True)
 class CompensatedSum:
-    """A float sum kept as the unevaluated pair ``hi + lo`` (merged with TwoSum)."""
+    """A float sum kept as the unevaluated pair ``hi + lo`` (merged with TwoSum).
+
+    ``exp`` is nonzero only for sums of finite terms beyond float64's range: the value
+    is then ``(hi + lo) * 2**exp``, so a mean of huge but finite losses stays finite.
+    """
 
     hi: float = 0.0
     lo: float = 0.0
+    exp: int = 0
 
     @classmethod
     def of(cls, values: NDArray[np.float64]) -> CompensatedSum:
         """The correctly rounded sum of ``values`` (``math.fsum``): ``np.sum``'s pairwise
         sum is off by a few ulps, enough to differ from PyTorch in the 16th digit."""
-        return cls(math.fsum(values.tolist()))
+        terms = values.tolist()
+        try:
+            return cls(math.fsum(terms))
+        except OverflowError:
+            # fsum raises when a partial sum leaves float64's range.
+            return cls(math.fsum(math.ldexp(v, -_SCALE) for v in terms), 0.0, _SCALE)
+
+    def scaled(self) -> CompensatedSum:
+        """The same value with ``exp`` raised by 64 (exact, barring subnormal ``lo``)."""
+        return CompensatedSum(
+            math.ldexp(self.hi, -_SCALE), math.ldexp(self.lo, -_SCALE), self.exp + _SCALE
+        )
 
     def __add__(self, other: CompensatedSum) -> CompensatedSum:
-        hi, err = _two_sum(self.hi, other.hi)
+        a, b = self, other
+        while a.exp != b.exp:
+            a, b = (a.scaled(), b) if a.exp < b.exp else (a, b.scaled())
+        hi, err = _two_sum(a.hi, b.hi)
+        if math.isinf(hi) and math.isfinite(a.hi) and math.isfinite(b.hi):
+            # Two finite sums whose total leaves float64's range: go on scaled.
+            return a.scaled() + b.scaled()
         if not math.isfinite(hi):
             # inf - inf in the error term would turn an honest +inf total into NaN.
-            return CompensatedSum(self.hi + other.hi)
-        hi, lo = _two_sum(hi, self.lo + other.lo + err)
-        return CompensatedSum(hi, lo)
+            return CompensatedSum(a.hi + b.hi, 0.0, a.exp)
+        hi, lo = _two_sum(hi, a.lo + b.lo + err)
+        return CompensatedSum(hi, lo, a.exp)
+
+    def ratio(self, denominator: float) -> float:
+        """``sum / denominator``, rounded once (finite whenever the ratio fits float64)."""
+        total = self.hi + self.lo if math.isfinite(self.hi) else self.hi
+        try:
+            return math.ldexp(total / denominator, self.exp)
+        except OverflowError:
+            return math.inf
 
     @property
     def value(self) -> float:
-        """The sum rounded to one float."""
-        return self.hi + self.lo if math.isfinite(self.hi) else self.hi
+        """The sum rounded to one float (``inf`` beyond float64's range)."""
+        return self.ratio(1.0)
+
+
+_SCALE = 64
 
 
 @dataclass(frozen=True)
@@ -208,14 +241,13 @@ class Summary:
     def from_stats(cls, stats: LossStats) -> Summary:
         opts = stats.options
         div = LN2 if opts.units == "bits" else 1.0
-        total_loss = stats.sum_loss.value
         denom = stats.sum_weight.value
         if opts.reduction == "sum":
-            loss = total_loss
+            loss = stats.sum_loss.value
         elif denom == 0:
             loss = 0.0 if opts.empty_value == "zero" else math.nan
         else:
-            loss = total_loss / denom
+            loss = stats.sum_loss.ratio(denom)
         nll = stats.sum_nll.value
         counted = stats.n_counted
         if counted == 0:
@@ -225,7 +257,7 @@ class Summary:
             # exp(mean) overflows only when the perplexity itself exceeds ~1.8e308;
             # exp(sum)**(1/n) or a product of 1/p would overflow far earlier.
             try:
-                perplexity = math.exp(nll / counted)
+                perplexity = math.exp(stats.sum_nll.ratio(counted))
             except OverflowError:
                 perplexity = math.inf
         return cls(

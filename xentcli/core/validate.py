@@ -316,6 +316,7 @@ def check_labels(
             source="labels",
         )
     if arr.dtype.kind == "f":
+        arr = arr.astype(np.float64, copy=False)  # float16 cannot even hold 2**62
         bad = np.flatnonzero(~np.isfinite(arr) | (arr != np.round(arr)))
         if bad.size:
             raise _at_rows(

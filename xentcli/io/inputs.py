@@ -339,7 +339,12 @@ def read_scores(src: Source, opts: ReadOptions) -> Scores:
             side_index=taken,
             npz_labels=npz_labels,
         )
-    if scores.values.ndim >= 1 and scores.values.shape[0] == 0:
+    if scores.values.ndim == 0:
+        raise DataError(
+            "the array is a single number (0-d); expected one row of scores per sample",
+            where=src.name,
+        )
+    if scores.values.shape[0] == 0:
         raise DataError("the input has no samples (0 rows)", where=src.name)
     return scores
 

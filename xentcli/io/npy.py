@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 import zipfile
 import zlib
 
@@ -27,13 +28,21 @@ def load_npy(data: bytes, name: str) -> NDArray[np.generic]:
     """
     fh = io.BytesIO(data)
     try:
-        version = npformat.read_magic(fh)
-        if version == (1, 0):
-            shape, fortran, dtype = npformat.read_array_header_1_0(fh)
-        else:
-            shape, fortran, dtype = npformat.read_array_header_2_0(fh)
-    except (ValueError, OSError, EOFError) as exc:
-        raise DataError(f"not a valid .npy file ({exc})", where=name) from None
+        # The header is a Python literal written by whoever made the file: NumPy's parser
+        # can raise almost anything on garbage (TokenError, SyntaxError, ...) and warn
+        # about Python 2 files. Every failure is "not a valid .npy file".
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            version = npformat.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = npformat.read_array_header_1_0(fh)
+            else:
+                shape, fortran, dtype = npformat.read_array_header_2_0(fh)
+    except Exception as exc:  # noqa: BLE001 - untrusted input, see above
+        detail = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise DataError(f"not a valid .npy file ({detail})", where=name) from None
+    if any(int(d) < 0 for d in shape):
+        raise DataError(f"not a valid .npy file (negative dimension in shape {shape})", where=name)
     if dtype.hasobject:
         raise DataError(
             "the array has dtype object (pickled Python objects); xent never unpickles "
@@ -53,8 +62,11 @@ def load_npy(data: bytes, name: str) -> NDArray[np.generic]:
             f"but only {available} bytes follow",
             where=name,
         )
-    flat = np.frombuffer(data, dtype=dtype, count=count, offset=fh.tell())
-    arr: NDArray[np.generic] = flat.reshape(shape, order="F" if fortran else "C")
+    try:
+        flat = np.frombuffer(data, dtype=dtype, count=count, offset=fh.tell())
+        arr: NDArray[np.generic] = flat.reshape(shape, order="F" if fortran else "C")
+    except (ValueError, OverflowError, MemoryError) as exc:
+        raise DataError(f"not a valid .npy file (shape {shape}: {exc})", where=name) from None
     return arr
 
 
@@ -154,6 +166,9 @@ def load_npz(data: bytes, name: str, key: str | None, default_key: str) -> dict[
         zlib.error,
         EOFError,
         OSError,
-        NotImplementedError,
+        NotImplementedError,  # an unsupported compression method
+        RuntimeError,  # an encrypted member
+        UnicodeDecodeError,  # a member name flagged UTF-8 that is not
+        ValueError,  # offsets that point outside the file
     ) as exc:
         raise DataError(f"not a valid .npz archive ({exc})", where=name) from None

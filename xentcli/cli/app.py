@@ -6,6 +6,7 @@ import typer
 
 from xentcli.cli.explain import explain_command
 from xentcli.cli.loss import loss
+from xentcli.cli.softmax import softmax_command
 
 app = typer.Typer(
     name="xent",
@@ -47,3 +48,4 @@ def main(
 
 app.command("loss")(loss)
 app.command("explain")(explain_command)
+app.command("softmax")(softmax_command)

@@ -48,15 +48,20 @@ def plain_text(renderable: RenderableType) -> str:
     return capture.get()
 
 
-def emit_chunks(streams: Streams, output: str | None, chunks: Iterable[str]) -> None:
-    """Write text to ``-o`` atomically, or stream it to stdout."""
+def emit_chunks(streams: Streams, output: str | None, chunks: Iterable[str | bytes]) -> None:
+    """Write text (or bytes) to ``-o`` atomically, or stream it to stdout."""
     if output is not None and output != "-":
         write_atomic(output, chunks)
         return
     out = streams.stdout
     for chunk in chunks:
-        out.write(chunk)
+        if isinstance(chunk, bytes):
+            out.flush()
+            out.buffer.write(chunk)
+        else:
+            out.write(chunk)
     out.flush()
+    getattr(out, "buffer", out).flush()
 
 
 def emit_table(streams: Streams, output: str | None, renderable: RenderableType) -> None:

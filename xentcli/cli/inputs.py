@@ -14,14 +14,15 @@ from xentcli.io import LossInputs, ReadOptions, load_inputs
 from xentcli.io.text import parse_delimiter
 
 
-def resolve_input_path(input_path: str | None, streams: Streams) -> str:
+def resolve_input_path(input_path: str | None, streams: Streams, command: str = "loss") -> str:
     """``INPUT``, or ``-`` when data is piped in; never wait on a terminal."""
     if input_path is not None:
         return input_path
     if streams.stdin is None or streams.stdin_isatty:
+        labels = " -l labels.csv" if command == "loss" else ""
         raise UsageError(
-            "no input: give a logits file (xent loss logits.csv -l labels.csv) or pipe "
-            "data in (python eval.py | xent loss -l labels.csv); see xent loss --help"
+            f"no input: give a logits file (xent {command} logits.csv{labels}) or pipe "
+            f"data in (python eval.py | xent {command}{labels}); see xent {command} --help"
         )
     return "-"
 

@@ -38,7 +38,7 @@ def load_npy(data: bytes, name: str) -> NDArray[np.generic]:
                 shape, fortran, dtype = npformat.read_array_header_1_0(fh)
             else:
                 shape, fortran, dtype = npformat.read_array_header_2_0(fh)
-    except Exception as exc:  # noqa: BLE001 - untrusted input, see above
+    except Exception as exc:
         detail = " ".join(str(exc).split())[:120] or type(exc).__name__
         raise DataError(f"not a valid .npy file ({detail})", where=name) from None
     if any(int(d) < 0 for d in shape):

@@ -1,0 +1,210 @@
+"""``xent softmax``: a filter from logits to probabilities that keeps the input's format."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Optional
+
+import numpy as np
+import typer
+
+from xentcli.cli.emit import emit_chunks
+from xentcli.cli.errors import guarded
+from xentcli.cli.inputs import parse_classes, resolve_input_path
+from xentcli.cli.loss_options import ClassAxisOpt, MultiLabelOpt, TemperatureOpt
+from xentcli.cli.options import (
+    DEFAULT_MAX_ERRORS,
+    OUTPUT_PANEL,
+    DebugOpt,
+    DelimiterOpt,
+    HeaderOpt,
+    InputFormatOpt,
+    KeyOpt,
+    LabelColOpt,
+    MaxErrorsOpt,
+    NoColorOpt,
+    OutputOpt,
+    PrecisionOpt,
+)
+from xentcli.cli.streams import Streams
+from xentcli.core.transform import probabilities
+from xentcli.errors import DataError, UsageError
+from xentcli.io import ReadOptions, Scores, read_scores
+from xentcli.io.sources import read_source
+from xentcli.io.text import WHITESPACE, parse_delimiter
+from xentcli.render.arrays import matrix_jsonl, matrix_text, npy_chunks
+
+
+class SoftmaxFormat(StrEnum):
+    csv = "csv"
+    tsv = "tsv"
+    txt = "txt"
+    npy = "npy"
+    jsonl = "jsonl"
+
+
+_BY_EXTENSION = {".csv": "csv", ".tsv": "tsv", ".txt": "txt", ".npy": "npy", ".jsonl": "jsonl"}
+
+
+def _out_format(fmt: SoftmaxFormat | None, output: str | None, scores: Scores) -> str:
+    """``-f``, else the ``-o`` extension, else the input's own format (npz gives npy)."""
+    if fmt is not None:
+        return fmt.value
+    if output is not None and output != "-":
+        ext = "." + output.rsplit(".", 1)[-1].lower() if "." in output else ""
+        if ext in _BY_EXTENSION:
+            return _BY_EXTENSION[ext]
+    return "npy" if scores.source.format == "npz" else scores.source.format
+
+
+def _text_delimiter(out: str, scores: Scores) -> str:
+    if out == "csv":
+        return ","
+    if out == "tsv":
+        return "\t"
+    delim = scores.delimiter if scores.source.format == "txt" else None
+    return " " if delim in (None, WHITESPACE) else delim
+
+
+def _header(scores: Scores, classes: tuple[str, ...] | None, n_cols: int) -> list[str] | None:
+    names = list(classes) if classes is not None else scores.columns
+    if names is None:
+        return None
+    if len(names) != n_cols:
+        raise UsageError(f"--classes names {len(names)} classes but the input has {n_cols}")
+    header = list(names)
+    for role, i in sorted(scores.side_index.items(), key=lambda kv: kv[1]):
+        header.insert(i, scores.side_names.get(role, role))
+    return header
+
+
+@guarded
+def softmax_command(
+    input: Annotated[
+        Optional[str],
+        typer.Argument(
+            help="Logits: a .csv/.tsv/.txt/.npy/.npz file, or - for stdin (the default when "
+            "data is piped in).",
+            show_default=False,
+            metavar="[INPUT]",
+        ),
+    ] = None,
+    log: Annotated[
+        bool,
+        typer.Option("--log", help="Write log-probabilities (computed directly, exactly)."),
+    ] = False,
+    temperature: TemperatureOpt = 1.0,
+    multi_label: MultiLabelOpt = False,
+    class_axis: ClassAxisOpt = None,
+    label_col: LabelColOpt = None,
+    classes: Annotated[
+        Optional[str],
+        typer.Option(
+            "--classes",
+            help="Class names for the output header, comma-separated (replaces the input's).",
+            metavar="A,B,...",
+        ),
+    ] = None,
+    key: KeyOpt = None,
+    input_format: InputFormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    header: HeaderOpt = None,
+    fmt: Annotated[
+        Optional[SoftmaxFormat],
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format (default: the input's; .npz input gives .npy).",
+            case_sensitive=False,
+            rich_help_panel=OUTPUT_PANEL,
+        ),
+    ] = None,
+    output: OutputOpt = None,
+    precision: PrecisionOpt = None,
+    max_errors: MaxErrorsOpt = DEFAULT_MAX_ERRORS,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Turn logits into probabilities (a softmax over each row), keeping the format.
+
+    CSV stays CSV with the same header, TSV stays TSV, .npy stays .npy (binary: give -o
+    or a pipe). One column of scores (or --multi-label) gets a sigmoid per score: the
+    probability of the positive class. A --label-col column is passed through unchanged,
+    so the output feeds `xent loss --input-kind probs`.
+
+    Examples:
+
+    \b
+        xent softmax sample_data/logits.csv
+        xent softmax sample_data/logits.csv | xent loss --input-kind probs -l sample_data/labels.csv
+    """
+    streams = Streams.from_sys(no_color=no_color)
+    opts = ReadOptions(
+        input_format=input_format.value if input_format is not None else None,
+        delimiter=parse_delimiter(delimiter) if delimiter is not None else None,
+        header=header,
+        label_col=label_col,
+        key=key,
+    )
+    path = resolve_input_path(input, streams, "softmax")
+    src = read_source(path, streams.stdin, opts.input_format)
+    scores = read_scores(src, opts)
+    values = scores.values
+    sigmoid = multi_label or (values.ndim == 1 or (values.ndim == 2 and values.shape[1] == 1))
+    if values.ndim > 2 and class_axis is None and not multi_label:
+        raise DataError(
+            f"the input has shape {values.shape}: say which axis holds the classes with "
+            "--class-axis (1 for (N, C, d1, ...), -1 for channels-last)",
+            where=src.name,
+        )
+    axis = class_axis if class_axis is not None else -1
+    try:
+        probs = probabilities(
+            values,
+            link="sigmoid" if sigmoid else "softmax",
+            log=log,
+            temperature=temperature,
+            axis=axis,
+        )
+    except DataError as exc:
+        if exc.where is None:
+            exc.where = scores.at.name if exc.sample is None else scores.at(exc.sample)
+            if exc.samples is not None:
+                exc.also = [scores.at(s) for s in exc.samples[1:1000]]
+        raise
+    out = _out_format(fmt, output, scores)
+    if out == "npy":
+        if (output is None or output == "-") and streams.stdout_isatty:
+            raise UsageError(
+                "NPY is binary: write it with -o FILE.npy or pipe it into another program"
+            )
+        _emit_npy(streams, output, probs, scores)
+        return
+    if probs.ndim > 2:
+        raise UsageError(
+            f"probabilities of shape {probs.shape} need a binary format: -f npy (or -o FILE.npy)"
+        )
+    matrix = probs.reshape(probs.shape[0], -1)
+    if out == "jsonl":
+        chunks = matrix_jsonl(matrix, key="log_probs" if log else "probs", precision=precision)
+    else:
+        side = {i: scores.side[role] for role, i in scores.side_index.items()}
+        side_text = {i: [str(v) for v in col] for i, col in side.items()}
+        chunks = matrix_text(
+            matrix,
+            delimiter=_text_delimiter(out, scores),
+            header=_header(scores, parse_classes(classes), matrix.shape[1]),
+            side=side_text,
+            precision=precision,
+        )
+    emit_chunks(streams, output, chunks)
+
+
+def _emit_npy(streams: Streams, output: str | None, probs: np.ndarray, scores: Scores) -> None:
+    """NPY output, with pass-through columns put back in their places."""
+    arr = probs
+    if scores.side_index:
+        cols = sorted(scores.side_index.items(), key=lambda kv: kv[1])
+        for role, i in cols:
+            arr = np.insert(arr, i, np.asarray(scores.side[role], dtype=np.float64), axis=1)
+    emit_chunks(streams, output, npy_chunks(arr))

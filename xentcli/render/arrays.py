@@ -1,0 +1,79 @@
+"""A matrix of numbers as text (CSV/TSV/whitespace), JSON Lines or NPY bytes, in chunks."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.lib import format as npformat
+from numpy.typing import NDArray
+
+from xentcli.render.machine import dumps_strict
+from xentcli.render.records import rounder
+
+CHUNK_ROWS = 4096
+
+
+def _cell(v: float, rnd: Any) -> str:
+    if v != v:
+        return "nan"
+    if v in (float("inf"), float("-inf")):
+        return "inf" if v > 0 else "-inf"
+    return repr(rnd(v))
+
+
+def matrix_text(
+    values: NDArray[np.float64],
+    *,
+    delimiter: str,
+    header: Sequence[str] | None = None,
+    side: Mapping[int, Sequence[str]] | None = None,
+    precision: int | None = None,
+) -> Iterator[str]:
+    """Rows of ``values`` joined by ``delimiter`` (``" "`` for whitespace), with an
+    optional header; ``side`` re-inserts pass-through columns (by original position)
+    as they were. Numbers round-trip unless ``precision`` asks for fewer digits."""
+    rnd = rounder(precision)
+    side = side or {}
+    width = values.shape[1] + len(side)
+    order = [i for i in range(width) if i not in side]
+    if header is not None:
+        yield delimiter.join(header) + "\n"
+    for start in range(0, values.shape[0], CHUNK_ROWS):
+        block = values[start : start + CHUNK_ROWS].tolist()
+        lines = []
+        for r, row in enumerate(block, start=start):
+            cells = [""] * width
+            for j, v in zip(order, row, strict=True):
+                cells[j] = _cell(v, rnd)
+            for j, col in side.items():
+                cells[j] = col[r]
+            lines.append(delimiter.join(cells))
+        yield "\n".join(lines) + "\n"
+
+
+def matrix_jsonl(
+    values: NDArray[np.float64], *, key: str, precision: int | None = None
+) -> Iterator[str]:
+    """One ``{"index": i, key: [...]}`` object per row (non-finite values as null)."""
+    rnd = rounder(precision)
+    for start in range(0, values.shape[0], CHUNK_ROWS):
+        out = []
+        for i, row in enumerate(values[start : start + CHUNK_ROWS].tolist(), start=start):
+            cells = [rnd(v) if v == v and abs(v) != float("inf") else None for v in row]
+            out.append(dumps_strict({"index": i, key: cells}) + "\n")
+        yield "".join(out)
+
+
+def npy_chunks(array: NDArray[Any]) -> Iterator[bytes]:
+    """The NPY file of ``array``: its header, then its data in slices."""
+    arr = np.ascontiguousarray(array)
+    head = io.BytesIO()
+    npformat.write_array_header_1_0(head, npformat.header_data_from_array_1_0(arr))
+    yield head.getvalue()
+    flat = arr.reshape(-1)
+    step = 1 << 20
+    for start in range(0, flat.shape[0], step):
+        yield flat[start : start + step].tobytes()

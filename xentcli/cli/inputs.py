@@ -37,6 +37,28 @@ def parse_classes(value: str | None) -> tuple[str, ...] | None:
     return names
 
 
+def read_options(
+    *,
+    input_format: InputFormat | None = None,
+    delimiter: str | None = None,
+    header: bool | None = None,
+    label_col: str | None = None,
+    sample_weight_col: str | None = None,
+    key: str | None = None,
+    classes: str | None = None,
+) -> ReadOptions:
+    """The io layer's read options from the command-line values."""
+    return ReadOptions(
+        input_format=input_format.value if input_format is not None else None,
+        delimiter=parse_delimiter(delimiter) if delimiter is not None else None,
+        header=header,
+        label_col=label_col,
+        sample_weight_col=sample_weight_col,
+        key=key,
+        classes=parse_classes(classes),
+    )
+
+
 def read_loss_inputs(
     streams: Streams,
     input_path: str | None,
@@ -51,14 +73,14 @@ def read_loss_inputs(
     header: bool | None,
 ) -> LossInputs:
     """Read logits and labels as the loss-like commands do."""
-    opts = ReadOptions(
-        input_format=input_format.value if input_format is not None else None,
-        delimiter=parse_delimiter(delimiter) if delimiter is not None else None,
+    opts = read_options(
+        input_format=input_format,
+        delimiter=delimiter,
         header=header,
         label_col=label_col,
         sample_weight_col=sample_weight_col,
         key=key,
-        classes=parse_classes(classes),
+        classes=classes,
     )
     path = resolve_input_path(input_path, streams)
     if labels_path == "-" and path != "-" and streams.stdin_isatty:

@@ -10,7 +10,7 @@ import typer
 
 from xentcli.cli.emit import emit_chunks
 from xentcli.cli.errors import guarded
-from xentcli.cli.inputs import parse_classes, resolve_input_path
+from xentcli.cli.inputs import parse_classes, read_options, resolve_input_path
 from xentcli.cli.loss_options import ClassAxisOpt, MultiLabelOpt, TemperatureOpt
 from xentcli.cli.options import (
     DEFAULT_MAX_ERRORS,
@@ -18,6 +18,7 @@ from xentcli.cli.options import (
     DebugOpt,
     DelimiterOpt,
     HeaderOpt,
+    InputArg,
     InputFormatOpt,
     KeyOpt,
     LabelColOpt,
@@ -29,9 +30,9 @@ from xentcli.cli.options import (
 from xentcli.cli.streams import Streams
 from xentcli.core.transform import probabilities
 from xentcli.errors import DataError, UsageError
-from xentcli.io import ReadOptions, Scores, read_scores
+from xentcli.io import Scores, read_scores
 from xentcli.io.sources import read_source
-from xentcli.io.text import WHITESPACE, parse_delimiter
+from xentcli.io.text import WHITESPACE
 from xentcli.render.arrays import matrix_jsonl, matrix_text, npy_chunks
 
 
@@ -80,15 +81,7 @@ def _header(scores: Scores, classes: tuple[str, ...] | None, n_cols: int) -> lis
 
 @guarded
 def softmax_command(
-    input: Annotated[
-        Optional[str],
-        typer.Argument(
-            help="Logits: a .csv/.tsv/.txt/.npy/.npz file, or - for stdin (the default when "
-            "data is piped in).",
-            show_default=False,
-            metavar="[INPUT]",
-        ),
-    ] = None,
+    input: InputArg = None,
     log: Annotated[
         bool,
         typer.Option("--log", help="Write log-probabilities (computed directly, exactly)."),
@@ -139,9 +132,9 @@ def softmax_command(
         xent softmax sample_data/logits.csv | xent loss --input-kind probs -l sample_data/labels.csv
     """
     streams = Streams.from_sys(no_color=no_color)
-    opts = ReadOptions(
-        input_format=input_format.value if input_format is not None else None,
-        delimiter=parse_delimiter(delimiter) if delimiter is not None else None,
+    opts = read_options(
+        input_format=input_format,
+        delimiter=delimiter,
         header=header,
         label_col=label_col,
         key=key,

@@ -50,6 +50,7 @@ SUMMARY_FIELDS = [
     "perplexity",
     "accuracy",
     "units",
+    "compat",
     "ignored",
     "skipped",
     "options",

@@ -1,7 +1,7 @@
 """The library reference cases again, through the command line, from every input format.
 
-Each case of ``tests/fixtures/loss_semantics.json`` is written as CSV (when it is at most
-2-D), TSV and ``.npy`` files, its options become command-line flags (the README option table's
+Each case of ``tests/fixtures/loss_semantics.json`` is written as CSV, TSV and whitespace
+text (when it is at most 2-D), ``.npy`` files and one ``.npz`` archive, its options become command-line flags (the README option table's
 spelling), and ``xent loss -f json`` must report the library's reduced loss.
 """
 
@@ -61,8 +61,9 @@ def dtype_specific(case: dict[str, Any]) -> bool:
 PARAMS = [
     pytest.param(name, fmt, id=f"{name}-{fmt}")
     for name in sorted(set(CASES) - REJECTED)
-    for fmt in ("csv", "tsv", "npy")
-    if fmt == "npy" or (np.ndim(CASES[name]["inputs"]) <= 2 and not dtype_specific(CASES[name]))
+    for fmt in ("csv", "tsv", "txt", "npy", "npz")
+    if fmt in ("npy", "npz")
+    or (np.ndim(CASES[name]["inputs"]) <= 2 and not dtype_specific(CASES[name]))
 ]
 
 
@@ -74,14 +75,18 @@ def test_library_reference_from_the_command_line(
     opts, sw = translate(case)
     x, t = inputs(case)
     logits, labels = tmp_path / f"logits.{fmt}", tmp_path / f"labels.{fmt}"
+    given: list[object] = [logits, "-l", labels]
     if fmt == "npy":
         np.save(logits, x)
         np.save(labels, t)
+    elif fmt == "npz":
+        np.savez(logits, logits=x, labels=t)  # one archive, labels found in it
+        given = [logits]
     else:
-        delimiter = "," if fmt == "csv" else "\t"
+        delimiter = {"csv": ",", "tsv": "\t", "txt": " "}[fmt]
         write_text(logits, x, delimiter)
         write_text(labels, t, delimiter)
-    args = ["loss", logits, "-l", labels, "-s", "-f", "json", *flags(opts)]
+    args = ["loss", *given, "-s", "-f", "json", *flags(opts)]
     if sw is not None:
         np.save(tmp_path / "sw.npy", sw)
         args += ["--sample-weight", tmp_path / "sw.npy"]

@@ -211,6 +211,8 @@ class Summary:
         Fraction of counted samples whose first argmax is the true class.
     units : str
         ``"nats"`` (natural logarithms) or ``"bits"`` (base 2).
+    compat : str
+        The ``compat`` profile the number follows (``"xent"``: exact).
     ignored, skipped : int
         Samples excluded by ``ignore_index``; non-finite rows left out.
     options : dict
@@ -228,6 +230,7 @@ class Summary:
     perplexity: float
     accuracy: float
     units: str
+    compat: str
     ignored: int
     skipped: int
     options: dict[str, Any]
@@ -272,6 +275,7 @@ class Summary:
             perplexity=perplexity,
             accuracy=accuracy,
             units=opts.units,
+            compat=opts.compat,
             ignored=stats.n_ignored,
             skipped=stats.n_skipped,
             options=opts.changed() | ({"sample_weight": True} if stats.sample_weighted else {}),

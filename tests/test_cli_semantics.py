@@ -1,8 +1,9 @@
 """The library reference cases again, through the command line, from every input format.
 
 Each case of ``tests/fixtures/loss_semantics.json`` is written as CSV, TSV and whitespace
-text (when it is at most 2-D), ``.npy`` files and one ``.npz`` archive, its options become command-line flags (the README option table's
-spelling), and ``xent loss -f json`` must report the library's reduced loss.
+text (when it is at most 2-D), ``.npy`` files and one ``.npz`` archive; its options become
+command-line flags (the README option table's spelling), and ``xent loss -f json`` must
+report the library's reduced loss.
 """
 
 from __future__ import annotations

@@ -9,8 +9,6 @@ The library API is the numerical core::
 The ``xent`` command (``xentcli.cli``) is a thin layer over it.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from xentcli.core import (
     LossOptions,
     LossResult,
@@ -30,10 +28,18 @@ from xentcli.errors import (
     XentError,
 )
 
-try:
-    __version__ = version("xentcli")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> str:
+    # The version is looked up on first use: importlib.metadata costs ~50 ms at start-up.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("xentcli")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            return "0+unknown"
+    raise AttributeError(f"module 'xentcli' has no attribute {name!r}")
+
 
 __all__ = [
     "DataError",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterable
-
-from rich.console import Console, RenderableType
-from rich.measure import Measurement
+from typing import TYPE_CHECKING
 
 from xentcli.cli.options import OutputFormat
 from xentcli.cli.streams import Streams
 from xentcli.io import write_atomic
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 _BY_EXTENSION = {
     ".json": OutputFormat.json,
@@ -36,6 +37,9 @@ def choose_format(fmt: OutputFormat | None, output: str | None, streams: Streams
 def plain_text(renderable: RenderableType) -> str:
     """Render without colour at the renderable's natural width, so tables are never cut
     at 80 columns."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
     # force_terminal=False: with FORCE_COLOR or TTY_COMPATIBLE=1 set, Rich would treat the
     # StringIO as a terminal, and with TERM=dumb cap its width at 80, cutting the table.
     wide = Console(width=10_000, color_system=None, file=io.StringIO(), force_terminal=False)

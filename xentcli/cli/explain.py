@@ -24,14 +24,8 @@ from xentcli.cli.options import (
 from xentcli.cli.streams import Streams
 from xentcli.core.explain import SEED3_LABELS, SEED3_LOGITS, explain
 from xentcli.errors import UsageError
-from xentcli.render.explain import (
-    MATRIX_PRECISION,
-    explain_json_doc,
-    explain_renderable,
-    explain_steps,
-)
 from xentcli.render.machine import dumps_strict
-from xentcli.render.table import DEFAULT_PRECISION
+from xentcli.render.records import DEFAULT_PRECISION
 
 DEFAULT_HEAD = 3
 
@@ -120,6 +114,14 @@ def explain_command(
         with inputs.located():
             e = explain(inputs.logits, inputs.labels)
     p = precision if precision is not None else DEFAULT_PRECISION
+    # Imported here: it loads Rich, which a plain `xent loss` never needs.
+    from xentcli.render.explain import (
+        MATRIX_PRECISION,
+        explain_json_doc,
+        explain_renderable,
+        explain_steps,
+    )
+
     steps = explain_steps(e, names, head, p)
     if step is not None:
         steps = [steps[step - 1]]

@@ -57,8 +57,8 @@ from xentcli.cli.streams import Streams
 from xentcli.core import cross_entropy
 from xentcli.errors import UsageError
 from xentcli.io import read_vector
-from xentcli.render import View, loss_csv, loss_json, loss_jsonl, loss_table
-from xentcli.render.table import DEFAULT_HEAD
+from xentcli.render import View, loss_csv, loss_json, loss_jsonl
+from xentcli.render.records import DEFAULT_HEAD
 
 
 @guarded
@@ -176,6 +176,8 @@ def loss(
     if out_format is OutputFormat.table:
         if view.head is None:
             view = dataclasses.replace(view, head=DEFAULT_HEAD)
+        from xentcli.render.table import loss_table  # Rich only for tables
+
         emit_table(streams, output, loss_table(result, view, summary_only=summary))
     elif out_format is OutputFormat.json:
         emit_chunks(streams, output, loss_json(result, view, summary_only=summary))

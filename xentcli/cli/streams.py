@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _isatty(stream: object) -> bool:
@@ -45,6 +46,8 @@ class Streams:
 
     def err_console(self) -> Console:
         """A console for messages on stderr (colour only on a terminal, never with NO_COLOR)."""
+        from rich.console import Console
+
         return Console(
             file=self.stderr,
             force_terminal=self.stderr_isatty,
@@ -55,6 +58,8 @@ class Streams:
 
     def out_console(self) -> Console:
         """A console for tables on stdout, used only when stdout is a terminal."""
+        from rich.console import Console
+
         return Console(
             file=self.stdout,
             force_terminal=self.stdout_isatty,

@@ -15,6 +15,8 @@ from typing import Any
 from xentcli.core import LossResult, Summary
 
 SCHEMA_LOSS = "xent.loss/1"
+DEFAULT_HEAD = 20  # samples in a table unless --head says otherwise
+DEFAULT_PRECISION = 6  # significant digits in tables
 SAMPLE_FIELDS = ("index", "label", "pred", "p_true", "log_p_true", "nll", "loss")
 FLOAT_FIELDS = ("p_true", "log_p_true", "nll", "loss")
 

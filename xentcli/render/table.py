@@ -12,10 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from xentcli.core import LossResult, Summary
-from xentcli.render.records import View, shown_count
-
-DEFAULT_HEAD = 20
-DEFAULT_PRECISION = 6
+from xentcli.render.records import DEFAULT_PRECISION, View, shown_count
 
 
 def fmt(x: float, precision: int) -> str:

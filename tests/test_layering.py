@@ -52,3 +52,14 @@ def test_layers_import_only_downwards(layer: str) -> None:
         assert not third_party & {"typer", "click"}, path.name
         if layer != "render":
             assert "rich" not in third_party, path.name
+
+
+def test_the_command_line_starts_without_rich_or_metadata() -> None:
+    # Start-up time (issue 5): Rich is for tables, importlib.metadata for --version only.
+    code = (
+        "import sys, xentcli.cli; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'rich' "
+        "or m == 'importlib.metadata'); print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -130,7 +130,7 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"labels.csv": "0\n2.5e0\n1\n"},
         ["logits.csv", "-l", "labels.csv"],
         65,
-        "labels.csv line 2: label '2.5e0' is not a whole number",
+        "labels.csv line 2: label 2.5 is not a whole number",
     ),
     (
         "non_integer_label_npy",

@@ -142,7 +142,7 @@ def test_an_internal_error_is_one_line_and_exit_70(
     run_xent: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("XENT_DEBUG", raising=False)
-    monkeypatch.setattr("xentcli.cli.loss.cross_entropy", boom)
+    monkeypatch.setattr("xentcli.cli.run.cross_entropy", boom)
     one_error(
         run_xent(*BASE),
         70,
@@ -155,7 +155,7 @@ def test_an_internal_error_is_one_line_and_exit_70(
 def test_debug_shows_the_traceback(
     run_xent: Run, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
-    monkeypatch.setattr("xentcli.cli.loss.cross_entropy", boom)
+    monkeypatch.setattr("xentcli.cli.run.cross_entropy", boom)
     if how == "env":
         monkeypatch.setenv("XENT_DEBUG", "1")
         result = run_xent(*BASE)
@@ -254,10 +254,10 @@ def test_npz_member_whose_header_lies_about_its_size(run_xent: Run, in_tmp_path:
         (["--binary", "--multi-label"], 2, "--binary and --multi-label exclude each other"),
         (["--pos-weight", "-1", "--multi-label"], 2, "--pos-weight -1.0: positive-class weights"),
         (["--binary"], 65, "--binary needs one score per sample"),
-        (["--class-axis", "0"], 2, "--class-axis 0 does not fit an input of shape (20, 10)"),
+        (["--class-axis", "0"], 2, "--class-axis 0 does not fit samples of shape (10,)"),
         (["--reduction", "avg"], 2, "Invalid value for '--reduction'"),
         (["--compat", "jax"], 2, "Invalid value for '--compat'"),
-        (["--sample-weight", "1,2"], 65, "sample weights must be one number per sample (20)"),
+        (["--sample-weight", "1,2"], 65, "--sample-weight has 2 weights but the input has 20"),
         (["--sample-weight", "nope.csv"], 2, "'nope.csv' is not a number, and no file has that"),
     ],
 )

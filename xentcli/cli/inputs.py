@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
 from xentcli.cli.options import InputFormat
 from xentcli.cli.streams import Streams
-from xentcli.core import LossResult
 from xentcli.errors import UsageError
-from xentcli.io import LossInputs, ReadOptions, load_inputs
+from xentcli.io import LossInputs, LossStream, ReadOptions, load_inputs, open_loss_inputs
 from xentcli.io.text import parse_delimiter
 
 
@@ -59,6 +54,19 @@ def read_options(
     )
 
 
+def open_loss_stream(
+    streams: Streams,
+    input_path: str | None,
+    labels_path: str | None,
+    opts: ReadOptions,
+) -> LossStream:
+    """Open the logits (and labels) for block-by-block reading, as ``xent loss`` does."""
+    path = resolve_input_path(input_path, streams)
+    if labels_path == "-" and path != "-" and streams.stdin_isatty:
+        raise UsageError("-l - reads labels from stdin, but stdin is a terminal")
+    return open_loss_inputs(path, labels_path, opts, streams.stdin)
+
+
 def read_loss_inputs(
     streams: Streams,
     input_path: str | None,
@@ -86,44 +94,3 @@ def read_loss_inputs(
     if labels_path == "-" and path != "-" and streams.stdin_isatty:
         raise UsageError("-l - reads labels from stdin, but stdin is a terminal")
     return load_inputs(path, labels_path, opts, streams.stdin)
-
-
-def _places(inputs: LossInputs, samples: list[int], limit: int = 3) -> str:
-    shown = ", ".join(inputs.locate("logits", s) for s in samples[:limit])
-    more = len(samples) - limit
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-def warn_about(streams: Streams, result: LossResult, inputs: LossInputs) -> None:
-    """Warnings on stderr for results that are valid but need a second look."""
-    summary = result.summary
-    if result.skipped.size:
-        streams.warn(
-            f"skipped {result.skipped.size} row(s) with non-finite input "
-            f"({_places(inputs, result.skipped.tolist())})"
-        )
-    if summary.empty and math.isnan(summary.loss):
-        streams.warn(
-            "no sample counts towards the mean (all ignored, skipped or of zero weight): "
-            "the loss is undefined and reported as null (--empty zero|error to change)"
-        )
-    nan_rows = [int(i) for i in result.index[np.isnan(result.loss)]]
-    if nan_rows and not summary.empty:
-        streams.warn(
-            f"{len(nan_rows)} sample(s) have a NaN loss ({_places(inputs, nan_rows)}), so "
-            "the loss is NaN, reported as null"
-            + (
-                ": this profile takes 0 * log 0 as NaN, as the library does"
-                if result.stats.options.compat in ("torch", "keras", "optax")
-                else ""
-            )
-        )
-    infinite = [int(i) for i in result.index[result.nll == math.inf]]
-    if infinite:
-        streams.warn(
-            f"{len(infinite)} sample(s) give the true class probability 0, so their loss "
-            f"is infinite ({_places(inputs, infinite)}); --clip EPS bounds it"
-            if result.stats.options.input_kind != "logits"
-            else f"{len(infinite)} sample(s) have a -inf logit for the true class, so their "
-            f"loss is infinite ({_places(inputs, infinite)})"
-        )

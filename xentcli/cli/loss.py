@@ -1,13 +1,14 @@
 """``xent loss``: per-sample and batch cross-entropy of logits against labels."""
 
 import dataclasses
+import itertools
 from typing import Annotated
 
 import typer
 
 from xentcli.cli.emit import choose_format, emit_chunks, emit_table
 from xentcli.cli.errors import guarded
-from xentcli.cli.inputs import read_loss_inputs, warn_about
+from xentcli.cli.inputs import open_loss_stream, read_options
 from xentcli.cli.loss_options import (
     BinaryOpt,
     ClassAxisOpt,
@@ -53,8 +54,9 @@ from xentcli.cli.options import (
     OutputOpt,
     PrecisionOpt,
 )
+from xentcli.cli.run import LossRun
 from xentcli.cli.streams import Streams
-from xentcli.core import cross_entropy
+from xentcli.core import LossResult, concat_results
 from xentcli.errors import UsageError
 from xentcli.io import read_vector
 from xentcli.render import View, loss_csv, loss_json, loss_jsonl
@@ -138,51 +140,67 @@ def loss(
         pos_weight=pos_weight,
         class_axis=class_axis,
     )
-    inputs = read_loss_inputs(
-        streams,
-        input,
-        labels,
-        label_col=label_col,
-        sample_weight_col=sample_weight_col,
-        classes=classes,
-        key=key,
-        input_format=input_format,
-        delimiter=delimiter,
-        header=header,
-    )
     if sample_weight is not None and sample_weight_col is not None:
         raise UsageError(
             "give sample weights with --sample-weight or --sample-weight-col, not both"
         )
-    sw = (
-        read_vector(sample_weight, "--sample-weight")
-        if sample_weight is not None
-        else inputs.sample_weight
+    sw = read_vector(sample_weight, "--sample-weight") if sample_weight is not None else None
+    opts = read_options(
+        input_format=input_format,
+        delimiter=delimiter,
+        header=header,
+        label_col=label_col,
+        sample_weight_col=sample_weight_col,
+        key=key,
+        classes=classes,
     )
-    with inputs.located():
-        result = cross_entropy(
-            inputs.logits, inputs.labels, options, sample_weight=sw, with_probs=probs
-        )
-        result.stats.summary(final=True)
-    warn_about(streams, result, inputs)
     out_format = choose_format(fmt, output, streams)
-    view = View(
-        class_names=inputs.class_names,
-        with_probs=probs,
-        head=head,
-        precision=precision,
-        show_ignored=options.ignore_index is not None,
-    )
+    with open_loss_stream(streams, input, labels, opts) as stream:
+        run = LossRun(stream, options, sw, with_probs=probs)
+        view = View(
+            class_names=stream.class_names,
+            with_probs=probs,
+            head=head,
+            precision=precision,
+            show_ignored=options.ignore_index is not None,
+        )
+        _emit(streams, output, out_format, run, view, summary)
+    run.warn(streams)
+
+
+def _emit(
+    streams: Streams,
+    output: str | None,
+    out_format: OutputFormat,
+    run: LossRun,
+    view: View,
+    summary_only: bool,
+) -> None:
+    """Stream the results in the chosen format (a table waits for the whole input).
+
+    The first block (and, by the stream's look-ahead, the parsing of the second) is done
+    before anything is written, so bad input in it leaves stdout empty.
+    """
+    results = run.results()
+    results = itertools.chain([next(results)], results)
     if out_format is OutputFormat.table:
-        if view.head is None:
-            view = dataclasses.replace(view, head=DEFAULT_HEAD)
         from xentcli.render.table import loss_table  # Rich only for tables
 
-        emit_table(streams, output, loss_table(result, view, summary_only=summary))
+        if view.head is None:
+            view = dataclasses.replace(view, head=DEFAULT_HEAD)
+        head: list[LossResult] = []
+        shown, limit = 0, view.head or 0
+        for r in results:
+            if shown < limit:
+                head.append(r)
+                shown += r.n
+        table = loss_table(concat_results(head), view, summary_only, summary=run.summary())
+        emit_table(streams, output, table)
     elif out_format is OutputFormat.json:
-        emit_chunks(streams, output, loss_json(result, view, summary_only=summary))
+        emit_chunks(streams, output, loss_json(results, view, run.summary, summary_only))
     elif out_format is OutputFormat.jsonl:
-        emit_chunks(streams, output, loss_jsonl(result, view, summary_only=summary))
+        emit_chunks(streams, output, loss_jsonl(results, view, run.summary, summary_only))
     else:
         delim = "," if out_format is OutputFormat.csv else "\t"
-        emit_chunks(streams, output, loss_csv(result, view, delim, summary_only=summary))
+        chunks = loss_csv(results, view, run.summary, delim, summary_only)
+        emit_chunks(streams, output, chunks)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import Annotated, Optional
 
@@ -30,8 +32,7 @@ from xentcli.cli.options import (
 from xentcli.cli.streams import Streams
 from xentcli.core.transform import probabilities
 from xentcli.errors import DataError, UsageError
-from xentcli.io import Scores, read_scores
-from xentcli.io.sources import read_source
+from xentcli.io import Block, ScoreStream, open_scores
 from xentcli.io.text import WHITESPACE
 from xentcli.render.arrays import matrix_jsonl, matrix_text, npy_chunks
 
@@ -47,7 +48,7 @@ class SoftmaxFormat(StrEnum):
 _BY_EXTENSION = {".csv": "csv", ".tsv": "tsv", ".txt": "txt", ".npy": "npy", ".jsonl": "jsonl"}
 
 
-def _out_format(fmt: SoftmaxFormat | None, output: str | None, scores: Scores) -> str:
+def _out_format(fmt: SoftmaxFormat | None, output: str | None, scores: ScoreStream) -> str:
     """``-f``, else the ``-o`` extension, else the input's own format (npz gives npy)."""
     if fmt is not None:
         return fmt.value
@@ -55,19 +56,19 @@ def _out_format(fmt: SoftmaxFormat | None, output: str | None, scores: Scores) -
         ext = "." + output.rsplit(".", 1)[-1].lower() if "." in output else ""
         if ext in _BY_EXTENSION:
             return _BY_EXTENSION[ext]
-    return "npy" if scores.source.format == "npz" else scores.source.format
+    return "npy" if scores.format == "npz" else scores.format
 
 
-def _text_delimiter(out: str, scores: Scores) -> str:
+def _text_delimiter(out: str, scores: ScoreStream) -> str:
     if out == "csv":
         return ","
     if out == "tsv":
         return "\t"
-    delim = scores.delimiter if scores.source.format == "txt" else None
+    delim = scores.delimiter if scores.format == "txt" else None
     return " " if delim in (None, WHITESPACE) else delim
 
 
-def _header(scores: Scores, classes: tuple[str, ...] | None, n_cols: int) -> list[str] | None:
+def _header(scores: ScoreStream, classes: tuple[str, ...] | None, n_cols: int) -> list[str] | None:
     names = list(classes) if classes is not None else scores.columns
     if names is None:
         return None
@@ -140,64 +141,113 @@ def softmax_command(
         key=key,
     )
     path = resolve_input_path(input, streams, "softmax")
-    src = read_source(path, streams.stdin, opts.input_format)
-    scores = read_scores(src, opts)
-    values = scores.values
-    sigmoid = multi_label or (values.ndim == 1 or (values.ndim == 2 and values.shape[1] == 1))
-    if values.ndim > 2 and class_axis is None and not multi_label:
+    with open_scores(path, streams.stdin, opts) as stream:
+        _softmax(
+            streams,
+            stream,
+            output,
+            fmt,
+            classes,
+            log,
+            temperature,
+            multi_label,
+            class_axis,
+            precision,
+        )
+
+
+def _softmax(
+    streams: Streams,
+    stream: ScoreStream,
+    output: str | None,
+    fmt: SoftmaxFormat | None,
+    classes: str | None,
+    log: bool,
+    temperature: float,
+    multi_label: bool,
+    class_axis: int | None,
+    precision: int | None,
+) -> None:
+    first = next(stream.blocks)
+    shape = first.values.shape
+    sigmoid = multi_label or len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)
+    if len(shape) > 2 and class_axis is None and not multi_label:
         raise DataError(
-            f"the input has shape {values.shape}: say which axis holds the classes with "
+            f"the input has rows of shape {shape[1:]}: say which axis holds the classes with "
             "--class-axis (1 for (N, C, d1, ...), -1 for channels-last)",
-            where=src.name,
+            where=stream.name,
         )
-    axis = class_axis if class_axis is not None else -1
-    try:
-        probs = probabilities(
-            values,
-            link="sigmoid" if sigmoid else "softmax",
-            log=log,
-            temperature=temperature,
-            axis=axis,
-        )
-    except DataError as exc:
-        if exc.where is None:
-            exc.where = scores.at.name if exc.sample is None else scores.at(exc.sample)
-            if exc.samples is not None:
-                exc.also = [scores.at(s) for s in exc.samples[1:1000]]
-        raise
-    out = _out_format(fmt, output, scores)
+
+    def convert(block: Block) -> np.ndarray:
+        try:
+            return probabilities(
+                block.values,
+                link="sigmoid" if sigmoid else "softmax",
+                log=log,
+                temperature=temperature,
+                axis=class_axis if class_axis is not None else -1,
+            )
+        except DataError as exc:
+            if exc.where is None:
+                exc.where = block.at.name if exc.sample is None else block.at(exc.sample)
+                if exc.samples is not None:
+                    exc.also = [block.at(s) for s in exc.samples[1:1000]]
+            raise
+
+    blocks = itertools.chain([first], stream.blocks)
+    out = _out_format(fmt, output, stream)
     if out == "npy":
         if (output is None or output == "-") and streams.stdout_isatty:
             raise UsageError(
                 "NPY is binary: write it with -o FILE.npy or pipe it into another program"
             )
-        _emit_npy(streams, output, probs, scores)
+        # The NPY header needs the row count: the probabilities are gathered first.
+        parts = [_with_side(convert(b), b, stream) for b in blocks]
+        emit_chunks(streams, output, npy_chunks(np.concatenate(parts)))
         return
-    if probs.ndim > 2:
+    if len(shape) > 2:
         raise UsageError(
-            f"probabilities of shape {probs.shape} need a binary format: -f npy (or -o FILE.npy)"
+            f"probabilities with rows of shape {shape[1:]} need a binary format: -f npy "
+            "(or -o FILE.npy)"
         )
-    matrix = probs.reshape(probs.shape[0], -1)
-    if out == "jsonl":
-        chunks = matrix_jsonl(matrix, key="log_probs" if log else "probs", precision=precision)
-    else:
-        side = {i: scores.side[role] for role, i in scores.side_index.items()}
-        side_text = {i: [str(v) for v in col] for i, col in side.items()}
-        chunks = matrix_text(
+    emit_chunks(
+        streams, output, _text_chunks(blocks, convert, out, stream, classes, log, precision)
+    )
+
+
+def _text_chunks(
+    blocks: Iterator[Block],
+    convert: Callable[[Block], np.ndarray],
+    out: str,
+    stream: ScoreStream,
+    classes: str | None,
+    log: bool,
+    precision: int | None,
+) -> Iterator[str]:
+    """Text output, block by block: the first record is out before the input is read."""
+    for i, block in enumerate(blocks):
+        probs = convert(block)
+        matrix = probs.reshape(probs.shape[0], -1)
+        if out == "jsonl":
+            key = "log_probs" if log else "probs"
+            yield from matrix_jsonl(matrix, key=key, precision=precision, start=block.start)
+            continue
+        side = {
+            idx: [v if isinstance(v, str) else repr(float(v)) for v in block.side[role]]
+            for role, idx in stream.side_index.items()
+        }
+        yield from matrix_text(
             matrix,
-            delimiter=_text_delimiter(out, scores),
-            header=_header(scores, parse_classes(classes), matrix.shape[1]),
-            side=side_text,
+            delimiter=_text_delimiter(out, stream),
+            header=_header(stream, parse_classes(classes), matrix.shape[1]) if i == 0 else None,
+            side=side,
             precision=precision,
         )
-    emit_chunks(streams, output, chunks)
 
 
-def _emit_npy(streams: Streams, output: str | None, probs: np.ndarray, scores: Scores) -> None:
-    """NPY output, with pass-through columns put back in their places."""
+def _with_side(probs: np.ndarray, block: Block, stream: ScoreStream) -> np.ndarray:
+    """NPY rows, with pass-through columns put back in their places."""
     arr = probs
-    if scores.side_index:
-        cols = sorted(scores.side_index.items(), key=lambda kv: kv[1])
-        for role, i in cols:
-            arr = np.insert(arr, i, np.asarray(scores.side[role], dtype=np.float64), axis=1)
-    emit_chunks(streams, output, npy_chunks(arr))
+    for role, i in sorted(stream.side_index.items(), key=lambda kv: kv[1]):
+        arr = np.insert(arr, i, np.asarray(block.side[role], dtype=np.float64), axis=1)
+    return arr

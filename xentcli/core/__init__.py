@@ -3,7 +3,7 @@
 Arrays in, frozen dataclasses out. Importing it loads neither Typer nor Rich.
 """
 
-from xentcli.core.loss import LossResult, cross_entropy
+from xentcli.core.loss import LossResult, concat_results, cross_entropy
 from xentcli.core.options import LossOptions
 from xentcli.core.softmax import log_sigmoid, log_softmax, sigmoid, softmax
 from xentcli.core.stats import LossStats, Summary
@@ -16,6 +16,7 @@ __all__ = [
     "Summary",
     "check_labels",
     "check_logits",
+    "concat_results",
     "cross_entropy",
     "log_sigmoid",
     "log_softmax",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -9,6 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from xentcli.core.compat import PROFILES, Profile
+from xentcli.core.kernel import logits_nll
 from xentcli.core.options import LossOptions
 from xentcli.core.softmax import _shift_and_log_norm
 from xentcli.core.stats import LN2, CompensatedSum, LossStats
@@ -25,7 +27,7 @@ from xentcli.core.validate import (
 )
 from xentcli.errors import DataError, UsageError
 
-__all__ = ["LossOptions", "LossResult", "cross_entropy"]
+__all__ = ["LossOptions", "LossResult", "concat_results", "cross_entropy"]
 
 
 _A = TypeVar("_A", bound=np.ndarray[Any, Any])
@@ -181,9 +183,11 @@ def _multiclass(
     n, c = raw.shape
     lab = np.asarray(labels)
     soft = lab.ndim == 2 and lab.shape[1] == c and c > 1
-    x, logp, notes = _multiclass_log_probs(raw, opts, profile)
     w = np.asarray(opts.weight, dtype=np.float64) if opts.weight is not None else None
     e = opts.label_smoothing
+    if opts.input_kind == "logits" and not soft and e == 0 and not with_probs:
+        return _plain_logits(raw, lab, opts, profile, w)
+    x, logp, notes = _multiclass_log_probs(raw, opts, profile)
     pred = np.argmax(x, axis=1).astype(np.int64)
     if soft:
         if opts.ignore_index is not None:
@@ -201,13 +205,7 @@ def _multiclass(
         # PyTorch divides soft-target means by N, whatever the class weights.
         denom = np.ones(n)
     else:
-        if lab.ndim == 2 and lab.shape[1] != 1:
-            raise DataError(
-                f"labels have {lab.shape[1]} columns, but the scores have {c} classes: give "
-                f"one class index per sample, or soft targets with {c} columns",
-                source="labels",
-            )
-        label = check_labels(lab, n, c, opts.ignore_index)
+        label = _index_labels(lab, n, c, opts)
         ignored = label == opts.ignore_index if opts.ignore_index is not None else np.zeros(n, bool)
         known = (label >= 0) & (label < c)
         y = np.where(known, label, 0)
@@ -234,6 +232,49 @@ def _multiclass(
         n_classes=c,
         task="multiclass-soft" if soft else "multiclass",
         notes=notes,
+    )
+
+
+def _index_labels(lab: NDArray[Any], n: int, c: int, opts: LossOptions) -> NDArray[np.int64]:
+    if lab.ndim == 2 and lab.shape[1] != 1:
+        raise DataError(
+            f"labels have {lab.shape[1]} columns, but the scores have {c} classes: give "
+            f"one class index per sample, or soft targets with {c} columns",
+            source="labels",
+        )
+    return check_labels(lab, n, c, opts.ignore_index)
+
+
+def _plain_logits(
+    raw: NDArray[Any],
+    lab: NDArray[Any],
+    opts: LossOptions,
+    profile: Profile,
+    w: NDArray[np.float64] | None,
+) -> _Terms:
+    """Logits and class indices, nothing else: the chunked kernel, no (N, C) temporaries."""
+    n, c = raw.shape
+    label = _index_labels(lab, n, c, opts)
+    ignored = label == opts.ignore_index if opts.ignore_index is not None else np.zeros(n, bool)
+    known = (label >= 0) & (label < c)
+    y = np.where(known, label, 0)
+    nll, pred = logits_nll(raw, y, opts.temperature)
+    nll[~known] = np.nan
+    w_y = w[y] if w is not None else None
+    loss = nll.copy() if w_y is None else w_y * nll
+    loss[ignored] = 0.0
+    denom = np.ones(n) if w_y is None or profile.denominator == "count" else w_y.astype(float)
+    return _Terms(
+        label=label,
+        pred=pred,
+        nll=nll,
+        loss=loss,
+        ignored=ignored,
+        denom=denom,
+        correct=(pred == label) & ~ignored,
+        probs=None,
+        n_classes=c,
+        task="multiclass",
     )
 
 
@@ -403,7 +444,8 @@ def _flatten_positions(
     ax = opts.class_axis
     if not -raw.ndim <= ax < raw.ndim or ax % raw.ndim == 0:
         raise UsageError(
-            f"--class-axis {ax} does not fit an input of shape {raw.shape} (axis 0 is the samples)"
+            f"--class-axis {ax} does not fit samples of shape {raw.shape[1:]} (axis 0 counts "
+            "the samples; the classes are on axis 1 or later)"
         )
     moved = np.moveaxis(raw, ax, -1)
     spatial = moved.shape[:-1]
@@ -493,7 +535,7 @@ def cross_entropy(
     with_probs : bool, default False
         Also return each sample's full probability vector.
     start : int, default 0
-        Index of the first sample, for blocks of a longer input.
+        Index of the first sample (row of axis 0), for blocks of a longer input.
 
     Returns
     -------
@@ -532,7 +574,13 @@ def cross_entropy(
     raw = _real(logits, "logits")
     lab = _real(labels, "labels")
     sw_raw = None if sample_weight is None else _real(sample_weight, "sample weights")
+    n_rows = raw.shape[0] if raw.ndim else 0
     raw, lab, sw_raw, position = _flatten_positions(raw, lab, sw_raw, opts)
+    first_index = start
+    if position is not None:
+        # ``start`` counts samples (rows of axis 0); every position is an output row.
+        first_index = start * (raw.shape[0] // n_rows if n_rows else 0)
+        position[:, 0] += start
     task = _task(raw, opts)
     n_all = raw.shape[0]
     if lab.ndim >= 1 and lab.shape[0] != n_all:
@@ -553,7 +601,7 @@ def cross_entropy(
         bad = nonfinite_rows(x2, kind) if task == "multiclass" else np.isnan(x2).any(axis=1)
         if bad.any():
             kept = np.flatnonzero(~bad)
-            skipped = np.flatnonzero(bad).astype(np.int64) + start
+            skipped = np.flatnonzero(bad).astype(np.int64) + first_index
             raw, lab = raw[kept], lab[kept]
             sw = None if sw is None else sw[kept]
             position = None if position is None else position[kept]
@@ -585,7 +633,7 @@ def cross_entropy(
     p_true = np.exp(-nll)
     if opts.units == "bits":
         nll, loss = nll / LN2, loss / LN2
-    index = np.arange(start, start + n_all, dtype=np.int64)
+    index = np.arange(first_index, first_index + n_all, dtype=np.int64)
     return LossResult(
         index=_readonly(index if kept is None else index[kept]),
         label=_readonly(terms.label.copy()),
@@ -601,4 +649,46 @@ def cross_entropy(
         summary=stats.summary(),
         position=None if position is None else _readonly(position),
         notes=tuple(terms.notes),
+    )
+
+
+def concat_results(results: Sequence[LossResult]) -> LossResult:
+    """Blocks of one input (in order) as one result; statistics merged exactly.
+
+    Examples
+    --------
+    >>> x, y = [[2.0, 0.0], [0.0, 0.0], [1.0, 3.0]], [0, 1, 1]
+    >>> parts = [cross_entropy(x[:2], y[:2]), cross_entropy(x[2:], y[2:], start=2)]
+    >>> concat_results(parts).summary == cross_entropy(x, y).summary
+    True
+    """
+    if not results:
+        raise ValueError("no results to concatenate")
+    if len(results) == 1:
+        return results[0]
+    stats = results[0].stats
+    for r in results[1:]:
+        stats = stats + r.stats
+
+    def cat(name: str) -> Any:
+        parts = [getattr(r, name) for r in results]
+        if any(p is None for p in parts):
+            return None
+        return _readonly(np.concatenate(parts))
+
+    return LossResult(
+        index=cat("index"),
+        label=cat("label"),
+        pred=cat("pred"),
+        p_true=cat("p_true"),
+        log_p_true=cat("log_p_true"),
+        nll=cat("nll"),
+        loss=cat("loss"),
+        ignored=cat("ignored"),
+        probs=cat("probs"),
+        skipped=cat("skipped"),
+        stats=stats,
+        summary=stats.summary(),
+        position=cat("position"),
+        notes=tuple(dict.fromkeys(n for r in results for n in r.notes)),
     )

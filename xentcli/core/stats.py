@@ -50,7 +50,11 @@ class CompensatedSum:
         sum is off by a few ulps, enough to differ from PyTorch in the 16th digit."""
         terms = values.tolist()
         try:
-            return cls(math.fsum(terms))
+            hi = math.fsum(terms)
+            # The rounding error of this block's sum, so that merged blocks stay exact
+            # (the total then does not depend on how the input was split).
+            lo = math.fsum([*terms, -hi]) if math.isfinite(hi) else 0.0
+            return cls(hi, lo)
         except OverflowError:
             # fsum raises when a partial sum leaves float64's range.
             return cls(math.fsum(math.ldexp(v, -_SCALE) for v in terms), 0.0, _SCALE)

@@ -1,15 +1,27 @@
 """Readers and writers: bytes in, validated arrays out (and atomic output files)."""
 
-from xentcli.io.inputs import LossInputs, ReadOptions, Scores, load_inputs, read_scores
+from xentcli.io.inputs import (
+    LossBlock,
+    LossInputs,
+    LossStream,
+    ReadOptions,
+    load_inputs,
+    open_loss_inputs,
+)
 from xentcli.io.output import write_atomic
+from xentcli.io.stream import Block, ScoreStream, open_scores
 from xentcli.io.vectors import read_vector
 
 __all__ = [
+    "Block",
+    "LossBlock",
     "LossInputs",
+    "LossStream",
     "ReadOptions",
-    "Scores",
+    "ScoreStream",
     "load_inputs",
-    "read_scores",
+    "open_loss_inputs",
+    "open_scores",
     "read_vector",
     "write_atomic",
 ]

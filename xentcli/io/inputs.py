@@ -5,24 +5,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
 
 from xentcli.errors import DataError, UsageError
+from xentcli.io.fastparse import parse_numeric_block
 from xentcli.io.npy import load_npy, load_npz
 from xentcli.io.sources import Format, Source, read_source
-from xentcli.io.text import (
-    SIDE_FLAGS,
-    decode,
-    is_number,
-    read_rows,
-    read_table,
-    resolve_column,
-    sniff_delimiter,
-)
+from xentcli.io.stream import Block, Locator, ScoreStream, open_scores
+from xentcli.io.text import decode, is_number, read_rows, sniff_delimiter
 
 
 @dataclass(frozen=True)
@@ -39,19 +33,6 @@ class ReadOptions:
 
 
 @dataclass(frozen=True)
-class Locator:
-    """Maps a 0-based sample index to a place a user can open: a file line or array row."""
-
-    name: str
-    lines: NDArray[np.int64] | None = None
-
-    def __call__(self, sample: int) -> str:
-        if self.lines is not None and 0 <= sample < len(self.lines):
-            return f"{self.name} line {int(self.lines[sample])}"
-        return f"{self.name} row {sample}"
-
-
-@dataclass(frozen=True)
 class LossInputs:
     """Logits (N, C), integer labels (N,), optional class names, and where each row came from."""
 
@@ -61,6 +42,7 @@ class LossInputs:
     logits_at: Locator
     labels_at: Locator
     sample_weight: NDArray[np.float64] | None = None
+    start: int = 0  # row of the whole input where these arrays begin
 
     def locate(self, source: str | None, sample: int | None) -> str:
         """The place of ``sample`` of ``source`` (``"logits"`` or ``"labels"``)."""
@@ -68,7 +50,9 @@ class LossInputs:
             if self.sample_weight is not None:
                 at = self.logits_at  # a column of the logits file
                 return at.name if sample is None else at(sample)
-            return "sample weights" if sample is None else f"sample weights row {sample}"
+            if sample is None:
+                return "sample weights"
+            return f"sample weights row {sample + self.start}"
         at = self.labels_at if source == "labels" else self.logits_at
         return at.name if sample is None else at(sample)
 
@@ -94,22 +78,6 @@ def _short(place: str, first: str) -> str:
     """``"logits.csv line 9"`` as ``"line 9"`` when ``first`` is in the same file."""
     name = first.split(" line ")[0].split(" row ")[0]
     return place.removeprefix(name + " ") if place.startswith(name + " ") else place
-
-
-def _text_delimiter(src: Source, text: str, opts: ReadOptions) -> str:
-    if opts.delimiter is not None:
-        return opts.delimiter
-    if src.format == "csv":
-        return ","
-    if src.format == "tsv":
-        return "\t"
-    return sniff_delimiter(text)
-
-
-def _reject_text_options(src: Source, opts: ReadOptions) -> None:
-    for flag, value in (("--delimiter", opts.delimiter), ("--header/--no-header", opts.header)):
-        if value is not None:
-            raise UsageError(f"{flag} applies to text input, but {src.name} is {src.format}")
 
 
 def _label_tokens_to_ints(
@@ -143,12 +111,13 @@ def _label_tokens_to_ints(
     return out
 
 
-def _apply_classes(
-    logits: NDArray[np.generic], columns: list[str] | None, classes: tuple[str, ...] | None
-) -> tuple[NDArray[np.generic], tuple[str, ...] | None]:
-    """Apply ``--classes``: rename the class columns, or reorder them to match the names."""
-    ncls = logits.shape[1] if logits.ndim == 2 else None
-    if ncls == 1 or logits.ndim == 1:
+def _class_order(
+    shape: tuple[int, ...], columns: list[str] | None, classes: tuple[str, ...] | None
+) -> tuple[list[int] | None, tuple[str, ...] | None]:
+    """Apply ``--classes``: the class names, and the column order that matches them (None
+    to keep the columns as they are)."""
+    ncls = shape[1] if len(shape) == 2 else None
+    if ncls == 1 or len(shape) == 1:
         # One column of scores is a binary problem: the header names the score, not the
         # two classes; --classes may name them (negative first).
         if classes is not None and len(classes) != 2:
@@ -156,33 +125,43 @@ def _apply_classes(
                 f"--classes names {len(classes)} classes, but one column of scores is a "
                 "binary problem: name its two classes, negative first"
             )
-        return logits, classes
+        return None, classes
     if classes is None:
-        return logits, tuple(columns) if columns is not None else None
+        return None, tuple(columns) if columns is not None else None
     if len(set(classes)) != len(classes):
         raise UsageError("--classes has repeated names")
     if ncls is not None and len(classes) != ncls:
         raise UsageError(f"--classes names {len(classes)} classes but the logits have {ncls}")
     if columns is None or list(columns) == list(classes):
-        return logits, classes
+        return None, classes
     missing = [c for c in classes if c not in columns]
     if missing:
         raise UsageError(
             f"--classes names {', '.join(map(repr, missing))}, not in the header "
             f"({', '.join(columns)})"
         )
-    order = [columns.index(c) for c in classes]
-    return logits[:, order], classes
+    return [columns.index(c) for c in classes], classes
 
 
 def _read_labels_file(
-    src: Source, names: tuple[str, ...] | None, n_samples: int
+    src: Source, names: tuple[str, ...] | None, n_samples: int | None
 ) -> tuple[NDArray[np.generic], Locator]:
-    if src.format == "npy":
-        return load_npy(src.data, src.name), Locator(src.name)
-    if src.format == "npz":
-        member = load_npz(src.data, src.name, None, "labels")["logits"]
-        return load_npy(member, src.name), Locator(src.name)
+    """Labels from their own file. ``n_samples`` (when known) settles whether a first line
+    that is not a label is a header or a misspelt class name."""
+    if src.format in ("npy", "npz"):
+        data = src.data
+        if src.format == "npz":
+            data = load_npz(src.data, src.name, None, "labels")["logits"]
+        arr = load_npy(data, src.name)
+        if arr.ndim == 0:
+            raise DataError(
+                "the labels are a single number (0-d); expected one label per sample",
+                where=src.name,
+            )
+        return arr, Locator(src.name)
+    fast = _numeric_labels(src.data)
+    if fast is not None:
+        return fast, Locator(src.name, first_line=1)
     text = decode(src.data, src.name)
     delim = "," if src.format == "csv" else "\t" if src.format == "tsv" else sniff_delimiter(text)
     rows = read_rows(text, delim, src.name)
@@ -204,7 +183,7 @@ def _read_labels_file(
     # "label", unless the line count says it is a label (a misspelt class name, which
     # must be reported as such rather than dropped).
     is_label = is_number(first) or bool(names and first in names)
-    if not is_label and len(fields) != n_samples:
+    if not is_label and (n_samples is None or len(fields) != n_samples):
         fields, lines = fields[1:], lines[1:]
         if not fields:
             raise DataError("the labels input has a header but no labels", where=src.name)
@@ -213,11 +192,12 @@ def _read_labels_file(
 
 
 def _read_target_rows(
-    name: str, fields: list[list[str]], lines: list[int], n_samples: int
+    name: str, fields: list[list[str]], lines: list[int], n_samples: int | None
 ) -> tuple[NDArray[np.generic], Locator]:
     """A labels file with several numbers per line: soft targets or multi-label 0/1 rows."""
     width = len(fields[0])
-    if not all(is_number(f) for f in fields[0]) and len(fields) != n_samples:
+    header_like = not all(is_number(f) for f in fields[0])
+    if header_like and (n_samples is None or len(fields) != n_samples):
         fields, lines = fields[1:], lines[1:]  # a header of class names
         if not fields:
             raise DataError("the labels input has a header but no rows", where=name)
@@ -238,6 +218,15 @@ def _read_target_rows(
     return out, Locator(name, np.asarray(lines, dtype=np.int64))
 
 
+def _numeric_labels(data: bytes) -> NDArray[np.float64] | None:
+    """A plain one-number-per-line labels file, parsed fast (None if it is not plain)."""
+    width = data[: data.find(b"\n") + 1 or len(data)].count(b",") + 1
+    values = parse_numeric_block(data, ",", width)
+    if values is None:
+        return None
+    return values[:, 0] if width == 1 else values
+
+
 def _weight_tokens(tokens: list[str], at: Locator) -> NDArray[np.float64]:
     """``--sample-weight-col`` strings as numbers, or an error at the first bad one."""
     out = np.empty(len(tokens), dtype=np.float64)
@@ -248,114 +237,143 @@ def _weight_tokens(tokens: list[str], at: Locator) -> NDArray[np.float64]:
     return out
 
 
-def _take_columns(logits: NDArray[np.generic], opts: ReadOptions, name: str) -> dict[str, int]:
-    """Column indices of ``--label-col`` and ``--sample-weight-col`` in an array."""
-    specs = {"label": opts.label_col, "sample_weight": opts.sample_weight_col}
-    taken: dict[str, int] = {}
-    for role, spec in specs.items():
-        if spec is None:
-            continue
-        flag = SIDE_FLAGS[role]
-        if logits.ndim != 2:
-            raise DataError(f"{flag} needs a 2-D array; got shape {logits.shape}", where=name)
-        taken[role] = resolve_column(spec, None, logits.shape[1], name, flag)
-    if len(set(taken.values())) != len(taken):
-        raise UsageError(f"--label-col and --sample-weight-col name the same column of {name}")
-    return taken
-
-
 @dataclass(frozen=True)
-class Scores:
-    """The score matrix of an input, and what came with it.
+class LossBlock:
+    """A block of rows of the inputs, ready for the core: logits, labels, sample weights,
+    and a way to name the place of any of its rows."""
 
-    ``values`` are the scores (any shape for NPY); ``columns`` the header's names of the
-    score columns; ``side`` the raw side columns (``"label"``, ``"sample_weight"``) as
-    strings (text) or arrays (NPY) and ``side_index`` their positions in the original
-    columns; ``npz_labels`` an .npz's ``labels`` array; ``delimiter`` the text delimiter.
+    logits: NDArray[Any]
+    labels: NDArray[Any]
+    sample_weight: NDArray[np.float64] | None
+    start: int
+    inputs: LossInputs
+
+    @property
+    def rows(self) -> int:
+        return int(self.logits.shape[0])
+
+
+class LossStream:
+    """The loss inputs as a stream of :class:`LossBlock` (bounded memory for any size).
+
+    Labels and sample weights given in their own files are read whole (one number per
+    sample); the logits, and the columns that come with them, are read a block at a time.
     """
 
-    source: Source
-    values: NDArray[np.generic]
-    columns: list[str] | None
-    at: Locator
-    side: dict[str, Any] = field(default_factory=dict)
-    side_index: dict[str, int] = field(default_factory=dict)
-    side_names: dict[str, str] = field(default_factory=dict)
-    npz_labels: NDArray[np.generic] | None = None
-    delimiter: str | None = None
+    def __init__(
+        self,
+        scores: ScoreStream,
+        opts: ReadOptions,
+        labels_path: str | None,
+        stdin: BinaryIO | None,
+    ) -> None:
+        self.name = scores.name
+        self.scores = scores
+        self.rows = 0
+        try:
+            self._open(opts, labels_path, stdin)
+        except BaseException:
+            scores.close()
+            raise
 
+    def close(self) -> None:
+        """Release the input files."""
+        self.scores.close()
 
-def read_scores(src: Source, opts: ReadOptions) -> Scores:
-    """Parse the scores of ``src`` (text, NPY or NPZ) with the side columns split off.
+    def __enter__(self) -> LossStream:
+        return self
 
-    Raises
-    ------
-    UsageError, DataError
-        With the file, line and column of the problem.
-    """
-    if opts.key is not None and src.format != "npz":
-        raise UsageError(f"--key applies to .npz input, but {src.name} is {src.format}")
-    if src.format in ("csv", "tsv", "txt"):
-        text = decode(src.data, src.name)
-        delim = _text_delimiter(src, text, opts)
-        table = read_table(
-            text,
-            src.name,
-            delimiter=delim,
-            header=opts.header,
-            label_col=opts.label_col,
-            sample_weight_col=opts.sample_weight_col,
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _open(self, opts: ReadOptions, labels_path: str | None, stdin: BinaryIO | None) -> None:
+        scores = self.scores
+        first = next(scores.blocks)
+        self._first: Block | None = first
+        self.order, self.class_names = _class_order(
+            first.values.shape, scores.columns, opts.classes
         )
-        scores = Scores(
-            source=src,
-            values=table.values,
-            columns=table.columns,
-            at=Locator(src.name, table.lines),
-            side=dict(table.side),
-            side_index=dict(table.side_index),
-            side_names=dict(table.side_names),
-            delimiter=delim,
-        )
-    else:
-        _reject_text_options(src, opts)
-        npz_labels = None
-        if src.format == "npz":
-            members = load_npz(src.data, src.name, opts.key, "logits")
-            values = load_npy(members["logits"], src.name)
-            if "labels" in members:
-                npz_labels = load_npy(members["labels"], f"{src.name} (labels)")
+        self.labels: NDArray[Any] | None = None
+        self.labels_at = Locator(scores.name)
+        self._labels_src: Source | None = None
+        if "label" in first.side:
+            pass
+        elif labels_path is not None:
+            lsrc = read_source(labels_path, stdin, None)
+            self.labels, self.labels_at = _read_labels_file(lsrc, self.class_names, None)
+            self._labels_src = lsrc
+        elif scores.npz_labels is not None:
+            self.labels, self.labels_at = scores.npz_labels, Locator(f"{scores.name} labels")
         else:
-            values = load_npy(src.data, src.name)
-        taken = _take_columns(values, opts, src.name)
-        side = {role: values[:, i] for role, i in taken.items()}
-        if taken:
-            values = np.delete(values, list(taken.values()), axis=1)
-        scores = Scores(
-            source=src,
-            values=values,
-            columns=None,
-            at=Locator(src.name),
-            side=side,
-            side_index=taken,
-            npz_labels=npz_labels,
-        )
-    if scores.values.ndim == 0:
+            raise UsageError(
+                "no labels: give -l/--labels FILE, --label-col COLUMN, or an .npz with a "
+                "'labels' array"
+            )
+
+    def __iter__(self) -> Iterator[LossBlock]:
+        # One block of look-ahead, so the last block knows it is the last and a count
+        # mismatch is reported with exact numbers before its rows are used.
+        assert self._first is not None, "a LossStream is read once"
+        pending, self._first = self._first, None
+        for block in self.scores.blocks:
+            yield self._block(pending, last=False)
+            pending = block
+        yield self._block(pending, last=True)
+
+    def _block(self, block: Block, last: bool) -> LossBlock:
+        values = block.values if self.order is None else block.values[:, self.order]
+        start, n = block.start, block.rows
+        self.rows = start + n
+        side_label = block.side.get("label")
+        if isinstance(side_label, list):
+            labels: NDArray[Any] = _label_tokens_to_ints(side_label, self.class_names, block.at)
+            labels_at = block.at
+        elif side_label is not None:
+            labels, labels_at = np.asarray(side_label), block.at
+        else:
+            assert self.labels is not None
+            count = len(self.labels) if self.labels.ndim >= 1 else -1
+            if count != -1 and (count < start + n or (last and count != start + n)):
+                self._mismatch(start + n, exact=last)
+            labels = self.labels[start : start + n]
+            labels_at = _shifted(self.labels_at, start)
+        weight = block.side.get("sample_weight")
+        sw = None
+        if isinstance(weight, list):
+            sw = _weight_tokens(weight, block.at)
+        elif weight is not None:
+            sw = np.asarray(weight, dtype=np.float64)
+        inputs = LossInputs(values, labels, self.class_names, block.at, labels_at, sw, start)
+        return LossBlock(values, labels, sw, start, inputs)
+
+    def _mismatch(self, rows: int, exact: bool) -> None:
+        assert self.labels is not None
+        src = self._labels_src
+        if src is not None and exact and len(self.labels) + 1 == rows:
+            # One label short, and the first line was taken for a header: read it as a
+            # label, so a misspelt class name is reported as such.
+            _read_labels_file(src, self.class_names, rows)
+        n = str(rows) if exact else f"at least {rows}"
         raise DataError(
-            "the array is a single number (0-d); expected one row of scores per sample",
-            where=src.name,
+            f"logits have {n} samples but labels have {len(self.labels)}; they must be the "
+            "same samples in the same order",
+            where=self.labels_at.name,
         )
-    if scores.values.shape[0] == 0:
-        raise DataError("the input has no samples (0 rows)", where=src.name)
-    return scores
 
 
-def load_inputs(
-    input_path: str,
-    labels_path: str | None,
-    opts: ReadOptions,
-    stdin: BinaryIO | None,
-) -> LossInputs:
-    """Read logits and labels as ``xent loss`` does.
+def _shifted(at: Locator, start: int) -> Locator:
+    """``at`` for the rows from ``start`` on."""
+    if at.lines is not None:
+        return Locator(at.name, lines=at.lines[start:])
+    if at.first_line is not None:
+        return Locator(at.name, first_line=at.first_line + start)
+    return Locator(at.name, first_row=at.first_row + start)
+
+
+def open_loss_inputs(
+    input_path: str, labels_path: str | None, opts: ReadOptions, stdin: BinaryIO | None
+) -> LossStream:
+    """Open the logits (and labels) for reading in blocks, as ``xent loss`` does.
 
     Raises
     ------
@@ -366,31 +384,45 @@ def load_inputs(
         raise UsageError("give labels either with -l/--labels or with --label-col, not both")
     if input_path == "-" and labels_path == "-":
         raise UsageError("logits and labels cannot both come from standard input")
-    src = read_source(input_path, stdin, opts.input_format)
-    scores = read_scores(src, opts)
-    logits_at = scores.at
-    sample_weight: NDArray[np.float64] | None = None
-    raw_weight = scores.side.get("sample_weight")
-    if isinstance(raw_weight, list):
-        sample_weight = _weight_tokens(raw_weight, logits_at)
-    elif raw_weight is not None:
-        sample_weight = np.asarray(raw_weight, dtype=np.float64)
-    logits, names = _apply_classes(scores.values, scores.columns, opts.classes)
+    return LossStream(open_scores(input_path, stdin, opts), opts, labels_path, stdin)
 
-    labels: NDArray[np.generic]
-    raw_label = scores.side.get("label")
-    if isinstance(raw_label, list):
-        labels_at = logits_at
-        labels = _label_tokens_to_ints(raw_label, names, labels_at)
-    elif raw_label is not None:
-        labels, labels_at = raw_label, logits_at
-    elif labels_path is not None:
-        lsrc = read_source(labels_path, stdin, None)
-        labels, labels_at = _read_labels_file(lsrc, names, int(logits.shape[0]))
-    elif scores.npz_labels is not None:
-        labels, labels_at = scores.npz_labels, Locator(f"{src.name} labels")
-    else:
-        raise UsageError(
-            "no labels: give -l/--labels FILE, --label-col COLUMN, or an .npz with a 'labels' array"
-        )
-    return LossInputs(logits, labels, names, logits_at, labels_at, sample_weight)
+
+def load_inputs(
+    input_path: str,
+    labels_path: str | None,
+    opts: ReadOptions,
+    stdin: BinaryIO | None,
+) -> LossInputs:
+    """Read all the logits and labels at once (for commands that need them whole).
+
+    Raises
+    ------
+    UsageError, InputError, DataError
+        With the file, line and column of the problem.
+    """
+    with open_loss_inputs(input_path, labels_path, opts, stdin) as stream:
+        blocks = list(stream)
+    if len(blocks) == 1:
+        return blocks[0].inputs
+    first = blocks[0].inputs
+    logits = np.concatenate([b.logits for b in blocks])
+    labels = np.concatenate([np.asarray(b.labels) for b in blocks])
+    sws = [b.sample_weight for b in blocks]
+    sw = None if sws[0] is None else np.concatenate([w for w in sws if w is not None])
+    at = _joined([b.inputs.logits_at for b in blocks], [b.rows for b in blocks])
+    labels_at = first.labels_at if stream.labels is not None else at
+    return LossInputs(logits, labels, first.class_names, at, labels_at, sw)
+
+
+def _joined(ats: list[Locator], rows: list[int]) -> Locator:
+    if all(a.lines is None and a.first_line is None for a in ats):
+        return Locator(ats[0].name)
+    lines = np.concatenate(
+        [
+            a.lines[:n]
+            if a.lines is not None
+            else np.arange(n, dtype=np.int64) + (a.first_line or 0)
+            for a, n in zip(ats, rows, strict=True)
+        ]
+    )
+    return Locator(ats[0].name, lines=lines)

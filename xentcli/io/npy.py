@@ -7,6 +7,8 @@ import os
 import warnings
 import zipfile
 import zlib
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.lib import format as npformat
@@ -15,16 +17,31 @@ from numpy.typing import NDArray
 from xentcli.errors import DataError, UsageError
 
 
-def load_npy(data: bytes, name: str) -> NDArray[np.generic]:
-    """Load one NPY array from bytes, validating its header against the payload first.
+@dataclass(frozen=True)
+class NpyHeader:
+    """A validated NPY header: the array's shape, order and dtype, and where data starts."""
 
-    A header that claims more data than the file holds (a truncated file, or a tiny file
-    claiming a huge shape) is rejected before anything is allocated.
+    shape: tuple[int, ...]
+    fortran: bool
+    dtype: np.dtype[Any]
+    offset: int
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of data the header promises."""
+        count = 1
+        for dim in self.shape:
+            count *= dim
+        return count * self.dtype.itemsize
+
+
+def parse_npy_header(data: bytes, name: str) -> NpyHeader:
+    """Read and validate the header at the start of ``data`` (the file's first bytes).
 
     Raises
     ------
     DataError
-        Not an NPY file, truncated, an object (pickled) or non-numeric dtype.
+        Not an NPY file, an object (pickled) or non-numeric dtype, a negative dimension.
     """
     fh = io.BytesIO(data)
     try:
@@ -38,11 +55,13 @@ def load_npy(data: bytes, name: str) -> NDArray[np.generic]:
                 shape, fortran, dtype = npformat.read_array_header_1_0(fh)
             else:
                 shape, fortran, dtype = npformat.read_array_header_2_0(fh)
-    except Exception as exc:
+    except Exception as exc:  # untrusted input, see above
         detail = " ".join(str(exc).split())[:120] or type(exc).__name__
         raise DataError(f"not a valid .npy file ({detail})", where=name) from None
     if any(int(d) < 0 for d in shape):
         raise DataError(f"not a valid .npy file (negative dimension in shape {shape})", where=name)
+    if any(int(d) > np.iinfo(np.intp).max for d in shape):
+        raise DataError(f"not a valid .npy file (shape {shape} is too large)", where=name)
     if dtype.hasobject:
         raise DataError(
             "the array has dtype object (pickled Python objects); xent never unpickles "
@@ -51,22 +70,45 @@ def load_npy(data: bytes, name: str) -> NDArray[np.generic]:
         )
     if dtype.kind not in "biuf" or dtype.fields is not None or dtype.subdtype is not None:
         raise DataError(f"the array has dtype {dtype}; expected real numbers", where=name)
-    count = 1
-    for dim in shape:
-        count *= int(dim)
-    expected = count * dtype.itemsize
-    available = len(data) - fh.tell()
-    if available < expected:
-        raise DataError(
-            f"the file is truncated: header says shape {shape} ({expected} bytes of data), "
-            f"but only {available} bytes follow",
-            where=name,
-        )
+    return NpyHeader(tuple(int(d) for d in shape), bool(fortran), dtype, fh.tell())
+
+
+#: An NPY header is at most this long (version 2 allows 4 GiB, but NumPy writes < 64 KiB).
+MAX_HEADER = 1 << 20
+
+
+def truncated(header: NpyHeader, available: int, name: str) -> DataError:
+    """The error for a file holding fewer data bytes than its header promises."""
+    return DataError(
+        f"the file is truncated: header says shape {header.shape} ({header.nbytes} bytes "
+        f"of data), but only {available} bytes follow",
+        where=name,
+    )
+
+
+def load_npy(data: bytes, name: str) -> NDArray[np.generic]:
+    """Load one NPY array from bytes, validating its header against the payload first.
+
+    A header that claims more data than the file holds (a truncated file, or a tiny file
+    claiming a huge shape) is rejected before anything is allocated.
+
+    Raises
+    ------
+    DataError
+        Not an NPY file, truncated, an object (pickled) or non-numeric dtype.
+    """
+    header = parse_npy_header(data, name)
+    available = len(data) - header.offset
+    if available < header.nbytes:
+        raise truncated(header, available, name)
     try:
-        flat = np.frombuffer(data, dtype=dtype, count=count, offset=fh.tell())
-        arr: NDArray[np.generic] = flat.reshape(shape, order="F" if fortran else "C")
+        count = header.nbytes // header.dtype.itemsize if header.dtype.itemsize else 0
+        flat = np.frombuffer(data, dtype=header.dtype, count=count, offset=header.offset)
+        arr: NDArray[np.generic] = flat.reshape(header.shape, order="F" if header.fortran else "C")
     except (ValueError, OverflowError, MemoryError) as exc:
-        raise DataError(f"not a valid .npy file (shape {shape}: {exc})", where=name) from None
+        raise DataError(
+            f"not a valid .npy file (shape {header.shape}: {exc})", where=name
+        ) from None
     return arr
 
 

@@ -57,18 +57,23 @@ def is_number(token: str) -> bool:
     return _FIELD_RE.fullmatch(token) is not None
 
 
-def decode(data: bytes, name: str) -> str:
-    """Decode UTF-8 (with or without BOM); reject UTF-16, NUL bytes and invalid UTF-8."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError(
-            "the file is UTF-16 text; xent reads UTF-8 (convert with: iconv -f UTF-16 -t UTF-8)",
-            where=name,
-        )
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+def decode(data: bytes, name: str, first_line: int = 1, first_block: bool = True) -> str:
+    """Decode UTF-8 (with or without BOM); reject UTF-16, NUL bytes and invalid UTF-8.
+
+    ``data`` may be a later block of a longer input, starting on physical line
+    ``first_line`` (then ``first_block`` is False: no BOM or UTF-16 mark to look for)."""
+    if first_block:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise DataError(
+                "the file is UTF-16 text; xent reads UTF-8 (convert with: iconv -f UTF-16 "
+                "-t UTF-8)",
+                where=name,
+            )
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
     nul = data.find(b"\0")
     if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
+        line = data.count(b"\n", 0, nul) + first_line
         raise DataError(
             "NUL byte in text input: this looks like a binary file "
             "(for NumPy files use a .npy/.npz name or --input-format npy)",
@@ -77,7 +82,7 @@ def decode(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + first_line
         byte = data[exc.start]
         raise DataError(
             f"invalid UTF-8 byte 0x{byte:02x}: the input must be UTF-8 text",
@@ -105,9 +110,11 @@ class Rows:
     lines: list[int]
 
 
-def _iter_csv(text: str, delimiter: str, name: str) -> Iterator[tuple[int, list[str]]]:
+def _iter_csv(
+    text: str, delimiter: str, name: str, first_line: int = 1
+) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    line = 1
+    line = first_line
     while True:
         try:
             row = next(reader)
@@ -121,20 +128,25 @@ def _iter_csv(text: str, delimiter: str, name: str) -> Iterator[tuple[int, list[
                 msg = "unterminated quoted field (a '\"' is never closed)"
             raise DataError(msg, where=f"{name} line {line}") from None
         yield line, row
-        line = reader.line_num + 1
+        line = first_line + reader.line_num
 
 
-def _iter_whitespace(text: str) -> Iterator[tuple[int, list[str]]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def _iter_whitespace(text: str, first_line: int = 1) -> Iterator[tuple[int, list[str]]]:
+    for number, line in enumerate(text.splitlines(), start=first_line):
         yield number, line.split()
 
 
-def read_rows(text: str, delimiter: str, name: str) -> Rows:
-    """Split ``text`` into rows of fields, skipping blank lines; CRLF and LF both work."""
+def read_rows(text: str, delimiter: str, name: str, first_line: int = 1) -> Rows:
+    """Split ``text`` into rows of fields, skipping blank lines; CRLF and LF both work.
+    ``first_line`` is the physical line number of the text's first line."""
     limit = csv.field_size_limit()
     csv.field_size_limit(FIELD_LIMIT)
     try:
-        it = _iter_whitespace(text) if delimiter == WHITESPACE else _iter_csv(text, delimiter, name)
+        it = (
+            _iter_whitespace(text, first_line)
+            if delimiter == WHITESPACE
+            else _iter_csv(text, delimiter, name, first_line)
+        )
         fields: list[list[str]] = []
         lines: list[int] = []
         for line, row in it:
@@ -277,29 +289,35 @@ def read_table(
     header: bool | None = None,
     label_col: str | None = None,
     sample_weight_col: str | None = None,
+    first_line: int = 1,
+    width: tuple[int, int] | None = None,
 ) -> TextTable:
     """Parse a numeric table, optionally with a header row and side columns (labels,
     sample weights) that are not scores.
 
     ``header=None`` detects a header: the first row is one if any of its fields (other
-    than the side columns) is not a number.
+    than the side columns) is not a number. For a later block of a longer input,
+    ``first_line`` is its first physical line and ``width`` the (field count, line) that
+    the rows must match.
 
     Raises
     ------
     DataError
         Empty input, ragged rows, non-numeric fields or values that overflow float64.
     """
-    rows = read_rows(text, delimiter, name)
+    rows = read_rows(text, delimiter, name, first_line)
     if not rows.fields:
         raise DataError("the input is empty (no rows)", where=name)
     first = rows.fields[0]
-    width = len(first)
+    n_fields, width_line = width if width is not None else (len(first), rows.lines[0])
     specs = {
         role: spec
         for role, spec in (("label", label_col), ("sample_weight", sample_weight_col))
         if spec is not None
     }
-    side_idx, header = _side_columns(specs, first, header, name)
+    side_idx, header = _side_columns(
+        specs, first if width is None else [""] * n_fields, header, name
+    )
     skip = set(side_idx.values())
     if header is None:
         header = _is_header(first, skip)
@@ -307,15 +325,15 @@ def read_table(
     body_lines = rows.lines[1:] if header else rows.lines
     if not body:
         raise DataError("the input has a header row but no data rows", where=name)
-    keep = [i for i in range(width) if i not in skip]
+    keep = [i for i in range(n_fields) if i not in skip]
     tokens: list[str] = []
     side: dict[str, list[str]] = {role: [] for role in side_idx}
     problems = _Problems()
     for row, line in zip(body, body_lines, strict=True):
-        if len(row) != width:
+        if len(row) != n_fields:
             problems.add(
                 f"{name} line {line}",
-                f"expected {width} fields (as on line {rows.lines[0]}), found {len(row)}",
+                f"expected {n_fields} fields (as on line {width_line}), found {len(row)}",
             )
             continue
         if skip:

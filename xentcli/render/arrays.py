@@ -41,10 +41,10 @@ def matrix_text(
     order = [i for i in range(width) if i not in side]
     if header is not None:
         yield delimiter.join(header) + "\n"
-    for start in range(0, values.shape[0], CHUNK_ROWS):
-        block = values[start : start + CHUNK_ROWS].tolist()
+    for first in range(0, values.shape[0], CHUNK_ROWS):
+        block = values[first : first + CHUNK_ROWS].tolist()
         lines = []
-        for r, row in enumerate(block, start=start):
+        for r, row in enumerate(block, start=first):
             cells = [""] * width
             for j, v in zip(order, row, strict=True):
                 cells[j] = _cell(v, rnd)
@@ -55,13 +55,15 @@ def matrix_text(
 
 
 def matrix_jsonl(
-    values: NDArray[np.float64], *, key: str, precision: int | None = None
+    values: NDArray[np.float64], *, key: str, precision: int | None = None, start: int = 0
 ) -> Iterator[str]:
-    """One ``{"index": i, key: [...]}`` object per row (non-finite values as null)."""
+    """One ``{"index": i, key: [...]}`` object per row (non-finite values as null);
+    ``start`` is the index of the first row."""
     rnd = rounder(precision)
-    for start in range(0, values.shape[0], CHUNK_ROWS):
+    for first in range(0, values.shape[0], CHUNK_ROWS):
         out = []
-        for i, row in enumerate(values[start : start + CHUNK_ROWS].tolist(), start=start):
+        rows = values[first : first + CHUNK_ROWS].tolist()
+        for i, row in enumerate(rows, start=start + first):
             cells = [rnd(v) if v == v and abs(v) != float("inf") else None for v in row]
             out.append(dumps_strict({"index": i, key: cells}) + "\n")
         yield "".join(out)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
-from xentcli.core import LossResult
+from xentcli.core import LossResult, Summary
 from xentcli.render.records import (
     SAMPLE_FIELDS,
     SCHEMA_LOSS,
@@ -25,23 +26,51 @@ def dumps_strict(obj: Any) -> str:
     return _dumps(obj)
 
 
-def loss_json(result: LossResult, view: View, summary_only: bool = False) -> Iterator[str]:
-    """``{"schema": ..., "samples": [...], "summary": {...}}``, samples streamed first."""
+Results = Iterable[LossResult]
+SummaryOf = Callable[[], Summary]
+
+
+def _shown(results: Results, view: View) -> Iterator[dict[str, Any]]:
+    """The sample records of a stream of result blocks, up to ``view.head`` in all."""
+    left = view.head
+    for result in results:
+        if left is not None and left <= 0:
+            continue  # keep consuming: the summary needs every block
+        block_view = view if left is None else replace(view, head=left)
+        for rec in sample_records(result, block_view):
+            yield rec
+            if left is not None:
+                left -= 1
+
+
+def loss_json(
+    results: Results, view: View, summary: SummaryOf, summary_only: bool = False
+) -> Iterator[str]:
+    """``{"schema": ..., "samples": [...], "summary": {...}}``, samples streamed first as
+    the blocks arrive; ``summary`` is called once they are all in."""
     yield '{"schema": ' + _dumps(SCHEMA_LOSS)
-    if not summary_only:
+    if summary_only:
+        for _ in results:
+            pass
+    else:
         yield ', "samples": ['
-        for i, rec in enumerate(sample_records(result, view)):
+        for i, rec in enumerate(_shown(results, view)):
             yield ("\n  " if i == 0 else ",\n  ") + _dumps(rec)
         yield "\n]"
-    yield ', "summary": ' + _dumps(summary_record(result.summary, view.precision)) + "}\n"
+    yield ', "summary": ' + _dumps(summary_record(summary(), view.precision)) + "}\n"
 
 
-def loss_jsonl(result: LossResult, view: View, summary_only: bool = False) -> Iterator[str]:
+def loss_jsonl(
+    results: Results, view: View, summary: SummaryOf, summary_only: bool = False
+) -> Iterator[str]:
     """One ``{"type": "sample", ...}`` object per line, then one ``{"type": "summary"}``."""
-    if not summary_only:
-        for rec in sample_records(result, view):
+    if summary_only:
+        for _ in results:
+            pass
+    else:
+        for rec in _shown(results, view):
             yield _dumps({"type": "sample", **rec}) + "\n"
-    yield _dumps({"type": "summary", **summary_record(result.summary, view.precision)}) + "\n"
+    yield _dumps({"type": "summary", **summary_record(summary(), view.precision)}) + "\n"
 
 
 def _csv_value(v: Any) -> Any:
@@ -67,7 +96,11 @@ class _Line:
 
 
 def loss_csv(
-    result: LossResult, view: View, delimiter: str = ",", summary_only: bool = False
+    results: Results,
+    view: View,
+    summary: SummaryOf,
+    delimiter: str = ",",
+    summary_only: bool = False,
 ) -> Iterator[str]:
     """A header row then one row per sample; with ``summary_only`` one summary row.
 
@@ -77,7 +110,9 @@ def loss_csv(
     sink = _Line()
     writer = csv.writer(sink.buf, delimiter=delimiter, lineterminator="\n")
     if summary_only:
-        rec = summary_record(result.summary, view.precision)
+        for _ in results:
+            pass
+        rec = summary_record(summary(), view.precision)
         flags = rec.pop("nonfinite", {})
         # The one nested value: a compact JSON object in its cell ("{}" for none).
         rec["options"] = _dumps(rec["options"])
@@ -85,20 +120,18 @@ def loss_csv(
         writer.writerow([flags.get(k, _csv_value(v)) for k, v in rec.items()])
         yield sink.take()
         return
-    header = list(SAMPLE_FIELDS)
-    if result.position is not None:
-        header.append("position")
-    if view.show_ignored:
-        header.append("ignored")
-    if view.class_names is not None:
-        header += ["label_name", "pred_name"]
-    if view.with_probs:
-        names = view.class_names or [str(c) for c in range(result.n_classes)]
-        header += [f"p_{n}" for n in names]
-    writer.writerow(header)
-    yield sink.take()
-    for rec in sample_records(result, view):
+    header_done = False
+    for rec in _shown(results, view):
         flags = rec.pop("nonfinite", {})
         probs = rec.pop("probs", [])
+        if not header_done:
+            header = list(rec.keys())
+            if view.with_probs:
+                names = view.class_names or [str(c) for c in range(len(probs))]
+                header += [f"p_{n}" for n in names]
+            writer.writerow(header)
+            header_done = True
         writer.writerow([flags.get(k, _csv_value(v)) for k, v in rec.items()] + probs)
         yield sink.take()
+    if not header_done:
+        yield ",".join(SAMPLE_FIELDS) + "\n"

@@ -143,9 +143,12 @@ def summary_panel(summary: Summary, precision: int | None = None) -> Panel:
     return Panel(grid, title="Summary", title_align="left", expand=False)
 
 
-def loss_table(result: LossResult, view: View, summary_only: bool = False) -> RenderableType:
-    """The samples table (unless ``summary_only``) followed by the summary panel."""
-    panel = summary_panel(result.summary, view.precision)
+def loss_table(
+    result: LossResult, view: View, summary_only: bool = False, summary: Summary | None = None
+) -> RenderableType:
+    """The samples table (unless ``summary_only``) followed by the summary panel (of
+    ``summary``: the whole input's, when ``result`` holds only its first samples)."""
+    panel = summary_panel(summary if summary is not None else result.summary, view.precision)
     if summary_only:
         return panel
     return Group(samples_table(result, view), panel)

@@ -1,0 +1,242 @@
+"""Inputs read in blocks: the same numbers whatever the block size, errors at the right
+line in any block, and output that starts before the input is all read.
+
+The block size is lowered (``xentcli.io.stream.BLOCK_BYTES``) so small files span many
+blocks; the fast numeric parser and the strict one are both exercised.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import Result
+
+from xentcli.cli.streams import Streams
+from xentcli.io import fastparse
+from xentcli.io import stream as stream_module
+
+Run = Callable[..., Result]
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+
+
+def out(result: Result) -> str:
+    assert result.exit_code == 0, (result.exit_code, result.stderr, result.exception)
+    return result.stdout
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> dict[str, Path]:
+    rng = np.random.default_rng(7)
+    x = np.round(rng.normal(0, 3, size=(300, 5)), 6)
+    x[17, 2] = -np.inf
+    y = rng.integers(0, 5, size=300)
+    y[5] = -100
+    w = np.round(rng.uniform(0, 2, size=300), 3)
+    files = {
+        "csv": tmp_path / "x.csv",
+        "tsv": tmp_path / "x.tsv",
+        "txt": tmp_path / "x.txt",
+        "npy": tmp_path / "x.npy",
+        "npz": tmp_path / "x.npz",
+        "labels": tmp_path / "y.csv",
+        "weights": tmp_path / "w.txt",
+        "side": tmp_path / "side.csv",
+    }
+    header = "a,b,c,d,e"
+    rows = [",".join(repr(v) for v in r) for r in x.tolist()]
+    files["csv"].write_text(header + "\n" + "\n".join(rows) + "\n")
+    files["tsv"].write_text("\n".join(r.replace(",", "\t") for r in rows) + "\n")
+    files["txt"].write_text("\n".join(r.replace(",", "   ") for r in rows) + "\n")
+    np.save(files["npy"], x)
+    np.savez(files["npz"], logits=x, labels=y)
+    files["labels"].write_text("label\n" + "\n".join(map(str, y)) + "\n")
+    files["weights"].write_text("\n".join(map(repr, w.tolist())) + "\n")
+    files["side"].write_text(
+        "w,label,"
+        + header
+        + "\n"
+        + "\n".join(
+            f"{wi!r},{yi},{r}" for wi, yi, r in zip(w.tolist(), y.tolist(), rows, strict=True)
+        )
+        + "\n"
+    )
+    return files
+
+
+VARIANTS = {
+    "csv": lambda f: [f["csv"], "-l", f["labels"]],
+    "tsv": lambda f: [f["tsv"], "-l", f["labels"]],
+    "txt": lambda f: [f["txt"], "-l", f["labels"]],
+    "npy": lambda f: [f["npy"], "-l", f["labels"]],
+    "npz": lambda f: [f["npz"]],
+    "side_columns": lambda f: [f["side"], "--label-col", "label", "--sample-weight-col", "w"],
+    "weights_file": lambda f: [f["csv"], "-l", f["labels"], "--sample-weight", f["weights"]],
+    "classes_reordered": lambda f: [f["csv"], "-l", f["labels"], "--classes", "e,d,c,b,a"],
+}
+
+
+@pytest.fixture(params=["numpy", "polars"])
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The compiled parser of the fast path: NumPy's loadtxt, or polars for any size."""
+    if request.param == "polars":
+        pytest.importorskip("polars")
+        monkeypatch.setattr(fastparse, "POLARS_MIN_BYTES", 0)
+    else:
+        monkeypatch.setattr(fastparse, "_HAS_POLARS", False)
+    return str(request.param)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("block", [64, 1000, 1 << 22])
+def test_results_do_not_depend_on_the_block_size(
+    run_xent: Run,
+    data: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    variant: str,
+    block: int,
+    parser: str,
+) -> None:
+    args = ["loss", *VARIANTS[variant](data), "--ignore-index", "-100", "-f", "json"]
+    whole = json.loads(out(run_xent(*args)))
+    monkeypatch.setattr(stream_module, "BLOCK_BYTES", block)
+    blocked = json.loads(out(run_xent(*args)))
+    assert blocked == whole
+    assert len(blocked["samples"]) == 300
+    assert blocked["summary"]["ignored"] == 1
+
+
+def test_stdin_npy_is_read_in_blocks(
+    run_xent: Run, data: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["loss", "-", "-l", data["labels"], "-s", "-f", "json", "--ignore-index", "-100"]
+    whole = json.loads(out(run_xent(*args, input=data["npy"].read_bytes())))
+    monkeypatch.setattr(stream_module, "BLOCK_BYTES", 200)
+    blocked = json.loads(out(run_xent(*args, input=data["npy"].read_bytes())))
+    assert blocked == whole
+
+
+def test_a_truncated_npy_on_stdin_is_an_error(run_xent: Run, data: dict[str, Path]) -> None:
+    result = run_xent(
+        "loss",
+        "-",
+        "-l",
+        data["labels"],
+        "--ignore-index",
+        "-100",
+        input=data["npy"].read_bytes()[:-80],
+    )
+    assert result.exit_code == 65
+    assert "the file is truncated" in result.stderr
+
+
+@pytest.mark.parametrize("block", [64, 1 << 22])
+def test_errors_in_later_blocks_name_the_physical_line(
+    run_xent: Run, data: dict[str, Path], monkeypatch: pytest.MonkeyPatch, block: int, parser: str
+) -> None:
+    lines = data["csv"].read_text().splitlines()
+    lines[250] = lines[250].replace(",", ",x", 1)  # physical line 251
+    lines.insert(100, "")  # a blank line: everything after moves down one
+    data["csv"].write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(stream_module, "BLOCK_BYTES", block)
+    result = run_xent(
+        "loss", data["csv"], "-l", data["labels"], "--ignore-index", "-100", "-f", "json"
+    )
+    assert result.exit_code == 65
+    assert "x.csv line 252, column 2: 'x" in result.stderr
+
+
+def test_label_errors_in_later_blocks_name_the_labels_line(
+    run_xent: Run, data: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    labels = data["labels"].read_text().splitlines()
+    labels[201] = "7"  # physical line 202, sample 200
+    data["labels"].write_text("\n".join(labels) + "\n")
+    monkeypatch.setattr(stream_module, "BLOCK_BYTES", 64)
+    result = run_xent("loss", data["csv"], "-l", data["labels"], "--ignore-index", "-100")
+    assert result.exit_code == 65
+    assert "y.csv line 202: label 7 is out of range for 5 classes" in result.stderr
+
+
+def test_label_count_mismatch_is_found_whatever_the_blocks(
+    run_xent: Run, data: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data["labels"].write_text("\n".join(data["labels"].read_text().splitlines()[:-3]) + "\n")
+    monkeypatch.setattr(stream_module, "BLOCK_BYTES", 64)
+    result = run_xent("loss", data["csv"], "-l", data["labels"], "--ignore-index", "-100")
+    assert result.exit_code == 65
+    assert "but labels have 297" in result.stderr
+
+
+class _CountingStdin(io.RawIOBase):
+    """stdin that records how many bytes xent has read so far."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos = data, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        n = min(len(buf), len(self.data) - self.pos, 4096)
+        buf[:n] = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return n
+
+
+def test_the_first_record_is_written_before_the_input_is_read(
+    data: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xentcli.cli.loss import loss
+
+    rows = data["csv"].read_text().splitlines()[1:] * 20  # 6000 rows, about 280 KB
+    payload = ("\n".join(rows) + "\n").encode()
+    labels = data["labels"].read_text().splitlines()[1:] * 20
+    data["labels"].write_text("\n".join(labels) + "\n")
+    stdin = _CountingStdin(payload)
+    read_at_first_write: list[int] = []
+
+    class Stdout(io.StringIO):
+        def write(self, s: str) -> int:
+            if not read_at_first_write:
+                read_at_first_write.append(stdin.pos)
+            return super().write(s)
+
+    stdout = Stdout()
+    monkeypatch.setattr(stream_module, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(
+        Streams,
+        "from_sys",
+        classmethod(
+            lambda cls, no_color=False: cls(
+                io.BufferedReader(stdin), stdout, io.StringIO(), False, False, False
+            )
+        ),
+    )
+    loss(input="-", labels=str(data["labels"]), fmt=None, ignore_index=-100)
+    assert read_at_first_write[0] < len(payload) / 10
+    assert stdout.getvalue().count('"index"') == 6000
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["1e", "e5", "1-2", ".", "+", "--1", "1e5.5", "1.2.3", "1e+", "1..2", "+-1", "", "1e400"],
+)
+def test_the_fast_path_never_accepts_what_the_strict_parser_rejects(
+    token: str, parser: str
+) -> None:
+    block = f"0.5,1\n2,{token}\n3,4\n".encode()
+    assert fastparse.parse_numeric_block(block, ",", 2) is None
+
+
+@pytest.mark.parametrize("token", ["+.5", "-.5", "1.", "5e-3", "1E+05", "+1", "00012", "-0"])
+def test_the_fast_path_reads_what_the_strict_parser_reads(token: str, parser: str) -> None:
+    got = fastparse.parse_numeric_block(f"0.5,1\n2,{token}\n".encode(), ",", 2)
+    assert got is not None
+    assert got[1, 1] == float(token)
+    assert np.signbit(got[1, 1]) == np.signbit(float(token))

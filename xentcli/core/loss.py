@@ -615,6 +615,18 @@ def cross_entropy(
     counted = ~terms.ignored
     loss_terms = terms.loss if sw is None else terms.loss * sw
     denom_terms = terms.denom if sw is None or profile.denominator == "count" else terms.denom * sw
+    all_counted = bool(counted.all())
+    counted_nll = terms.nll if all_counted else terms.nll[counted]
+    sum_nll = CompensatedSum.of(counted_nll)
+    # The common case costs one exact sum, not three: the loss is the nll, and the
+    # denominator a count of ones (exact in float64 up to 2**53).
+    same = loss_terms is terms.loss and np.array_equal(terms.loss, terms.nll, equal_nan=True)
+    sum_loss = sum_nll if same else CompensatedSum.of(loss_terms[counted])
+    ones = denom_terms[counted]
+    if ones.size < 2**53 and bool((ones == 1.0).all()):
+        sum_weight = CompensatedSum(float(ones.size))
+    else:
+        sum_weight = CompensatedSum.of(ones)
     n = terms.nll.shape[0]
     stats = LossStats(
         n_classes=terms.n_classes,
@@ -625,9 +637,9 @@ def cross_entropy(
         n_ignored=int(np.count_nonzero(terms.ignored)),
         n_skipped=int(skipped.size),
         n_correct=int(np.count_nonzero(terms.correct)),
-        sum_loss=CompensatedSum.of(loss_terms[counted]),
-        sum_weight=CompensatedSum.of(denom_terms[counted]),
-        sum_nll=CompensatedSum.of(terms.nll[counted]),
+        sum_loss=sum_loss,
+        sum_weight=sum_weight,
+        sum_nll=sum_nll,
     )
     nll, loss = terms.nll, terms.loss
     p_true = np.exp(-nll)

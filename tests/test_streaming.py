@@ -18,8 +18,8 @@ import pytest
 from typer.testing import Result
 
 from xentcli.cli.streams import Streams
+from xentcli.io import blocks as stream_module
 from xentcli.io import fastparse
-from xentcli.io import stream as stream_module
 
 Run = Callable[..., Result]
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"

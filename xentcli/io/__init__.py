@@ -1,5 +1,6 @@
 """Readers and writers: bytes in, validated arrays out (and atomic output files)."""
 
+from xentcli.io.blocks import Block, ScoreStream
 from xentcli.io.inputs import (
     LossBlock,
     LossInputs,
@@ -9,7 +10,7 @@ from xentcli.io.inputs import (
     open_loss_inputs,
 )
 from xentcli.io.output import write_atomic
-from xentcli.io.stream import Block, ScoreStream, open_scores
+from xentcli.io.stream import open_scores
 from xentcli.io.vectors import read_vector
 
 __all__ = [

@@ -11,91 +11,18 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import numpy as np
-from numpy.typing import NDArray
 
 from xentcli.errors import DataError, InputError, UsageError
+from xentcli.io import blocks
+from xentcli.io.blocks import Block, Locator, ScoreStream, read_bytes
 from xentcli.io.fastparse import parse_numeric_block
-from xentcli.io.npy import MAX_HEADER, NpyHeader, load_npy, load_npz, parse_npy_header, truncated
+from xentcli.io.npy import MAX_HEADER
+from xentcli.io.npystream import npy_stream, npz_stream
 from xentcli.io.sources import _EXTENSIONS, NPY_MAGIC, STDIN_NAME, ZIP_MAGIC, Format
-from xentcli.io.text import (
-    SIDE_FLAGS,
-    decode,
-    read_table,
-    resolve_column,
-    sniff_delimiter,
-)
-
-#: Bytes of text parsed at a time, and the size of a block of binary rows.
-BLOCK_BYTES = 4 << 20
-
-
-@dataclass(frozen=True)
-class Locator:
-    """Maps a 0-based row of a block to a place a user can open: a file line or array row.
-
-    ``lines`` lists each row's physical line; without it, rows are consecutive lines from
-    ``first_line`` (text), or array rows offset by ``first_row`` (binary input).
-    """
-
-    name: str
-    lines: NDArray[np.int64] | None = None
-    first_line: int | None = None
-    first_row: int = 0
-
-    def __call__(self, sample: int) -> str:
-        if self.lines is not None and 0 <= sample < len(self.lines):
-            return f"{self.name} line {int(self.lines[sample])}"
-        if self.first_line is not None:
-            return f"{self.name} line {self.first_line + sample}"
-        return f"{self.name} row {self.first_row + sample}"
-
-
-@dataclass(frozen=True)
-class Block:
-    """Rows ``start .. start + len(values)`` of an input's scores, and their side columns
-    (``"label"``, ``"sample_weight"``: strings from text, arrays from NPY)."""
-
-    values: NDArray[Any]
-    start: int
-    at: Locator
-    side: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def rows(self) -> int:
-        return int(self.values.shape[0])
-
-
-@dataclass
-class ScoreStream:
-    """An open input: what its first block said (format, header, side columns) and an
-    iterator over all its blocks (the first included)."""
-
-    name: str
-    format: Format
-    columns: list[str] | None
-    side_index: dict[str, int]
-    side_names: dict[str, str]
-    delimiter: str | None
-    blocks: Iterator[Block]
-    npz_labels: NDArray[Any] | None = None
-    closer: Any = None
-
-    def close(self) -> None:
-        """Release the input file (also done when the blocks run out)."""
-        for it in (self.blocks, self.closer):
-            close = getattr(it, "close", None)
-            if close is not None:
-                close()
-
-    def __enter__(self) -> ScoreStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+from xentcli.io.text import decode, read_table, sniff_delimiter
 
 
 def _open(path: str, stdin: BinaryIO | None) -> tuple[BinaryIO, str]:
@@ -113,13 +40,6 @@ def _open(path: str, stdin: BinaryIO | None) -> tuple[BinaryIO, str]:
         raise InputError("permission denied", where=path) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", where=path) from exc
-
-
-def _read(fh: BinaryIO, n: int, name: str) -> bytes:
-    try:
-        return fh.read(n)
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", where=name) from exc
 
 
 def _format(path: str, head: bytes, forced: Format | None) -> Format:
@@ -146,7 +66,7 @@ def open_scores(path: str, stdin: BinaryIO | None, opts: Any) -> ScoreStream:
     """
     fh, name = _open(path, stdin)
     try:
-        head = _read(fh, BLOCK_BYTES, name)
+        head = read_bytes(fh, blocks.BLOCK_BYTES, name)
         fmt = _format(path, head, opts.input_format)
         if opts.key is not None and fmt != "npz":
             raise UsageError(f"--key applies to .npz input, but {name} is {fmt}")
@@ -156,13 +76,13 @@ def open_scores(path: str, stdin: BinaryIO | None, opts: Any) -> ScoreStream:
             if value is not None:
                 raise UsageError(f"{flag} applies to text input, but {name} is {fmt}")
         if fmt == "npz":
-            return _npz_stream(fh, head, name, opts)
+            return npz_stream(fh, head, name, opts)
         while len(head) < MAX_HEADER:  # the whole header, however small the blocks
-            more = _read(fh, MAX_HEADER - len(head), name)
+            more = read_bytes(fh, MAX_HEADER - len(head), name)
             if not more:
                 break
             head += more
-        return _npy_stream(fh, head, name, opts)
+        return npy_stream(fh, head, name, opts)
     except BaseException:
         if fh is not stdin and not fh.closed:
             fh.close()
@@ -170,138 +90,6 @@ def open_scores(path: str, stdin: BinaryIO | None, opts: Any) -> ScoreStream:
 
 
 # --- NPY and NPZ --------------------------------------------------------------------------
-
-
-def _take_columns(shape: tuple[int, ...], opts: Any, name: str) -> dict[str, int]:
-    """Column indices of ``--label-col`` / ``--sample-weight-col`` in an array."""
-    taken: dict[str, int] = {}
-    for role, spec in (("label", opts.label_col), ("sample_weight", opts.sample_weight_col)):
-        if spec is None:
-            continue
-        flag = SIDE_FLAGS[role]
-        if len(shape) != 2:
-            raise DataError(f"{flag} needs a 2-D array; got shape {shape}", where=name)
-        taken[role] = resolve_column(spec, None, shape[1], name, flag)
-    if len(set(taken.values())) != len(taken):
-        raise UsageError(f"--label-col and --sample-weight-col name the same column of {name}")
-    return taken
-
-
-def _array_blocks(
-    get: Any, n: int, row_bytes: int, name: str, taken: dict[str, int]
-) -> Iterator[Block]:
-    step = max(1, BLOCK_BYTES // max(row_bytes, 1))
-    keep: list[int] | None = None
-    for start in range(0, n, step):
-        rows = np.asarray(get(start, min(n, start + step)))
-        side = {role: rows[:, i] for role, i in taken.items()}
-        if taken:
-            if keep is None:
-                keep = [i for i in range(rows.shape[1]) if i not in taken.values()]
-            rows = rows[:, keep]
-        yield Block(rows, start, Locator(name, first_row=start), side)
-
-
-def _check_array(shape: tuple[int, ...], name: str) -> None:
-    if len(shape) == 0:
-        raise DataError(
-            "the array is a single number (0-d); expected one row of scores per sample",
-            where=name,
-        )
-    if shape[0] == 0:
-        raise DataError("the input has no samples (0 rows)", where=name)
-
-
-def _npy_stream(fh: BinaryIO, head: bytes, name: str, opts: Any) -> ScoreStream:
-    header = parse_npy_header(head[:MAX_HEADER], name)
-    _check_array(header.shape, name)
-    taken = _take_columns(header.shape, opts, name)
-    n = header.shape[0]
-    row_bytes = header.nbytes // n if n else 0
-    size = _file_size(fh)
-    if header.nbytes == 0:
-        # No data (a zero dimension): nothing to map or stream.
-        empty = load_npy(head[: header.offset], name)
-        if name != STDIN_NAME:
-            fh.close()
-        blocks = _array_blocks(lambda a, b: empty[a:b], n, 1, name, taken)
-    elif size is not None:
-        available = size - header.offset
-        if available < header.nbytes:
-            fh.close()
-            raise truncated(header, available, name)
-        data = np.memmap(
-            fh,
-            dtype=header.dtype,
-            mode="r",
-            offset=header.offset,
-            shape=header.shape,
-            order="F" if header.fortran else "C",
-        )
-        fh.close()  # the map keeps its own reference to the file
-        blocks = _array_blocks(lambda a, b: data[a:b], n, row_bytes, name, taken)
-    elif header.fortran:
-        whole = load_npy(head + _read(fh, -1, name), name)
-        if name != STDIN_NAME:
-            fh.close()
-        blocks = _array_blocks(lambda a, b: whole[a:b], n, row_bytes, name, taken)
-    else:
-        blocks = _npy_rows_from_pipe(fh, head[header.offset :], header, name, taken)
-    return ScoreStream(name, "npy", None, taken, {}, None, blocks)
-
-
-def _file_size(fh: BinaryIO) -> int | None:
-    """The size of a regular file (which can be memory-mapped), else None."""
-    try:
-        st = os.fstat(fh.fileno())
-    except (OSError, AttributeError, ValueError):
-        return None
-    import stat
-
-    return st.st_size if stat.S_ISREG(st.st_mode) and st.st_size > 0 else None
-
-
-def _npy_rows_from_pipe(
-    fh: BinaryIO, buffered: bytes, header: NpyHeader, name: str, taken: dict[str, int]
-) -> Iterator[Block]:
-    """C-order rows read from a pipe a block at a time (nothing can be mapped)."""
-    n = header.shape[0]
-    row_shape = header.shape[1:]
-    row_bytes = header.nbytes // n
-    step = max(1, BLOCK_BYTES // max(row_bytes, 1))
-    pending = buffered
-    got = 0
-    for start in range(0, n, step):
-        want = min(step, n - start) * row_bytes
-        while len(pending) < want:
-            more = _read(fh, max(want - len(pending), BLOCK_BYTES), name)
-            if not more:
-                raise truncated(header, got + len(pending), name)
-            pending += more
-        chunk, pending = pending[:want], pending[want:]
-        got += want
-        rows = np.frombuffer(chunk, dtype=header.dtype).reshape((-1, *row_shape))
-        side = {role: rows[:, i] for role, i in taken.items()}
-        if taken:
-            rows = np.delete(rows, list(taken.values()), axis=1)
-        yield Block(rows, start, Locator(name, first_row=start), side)
-
-
-def _npz_stream(fh: BinaryIO, head: bytes, name: str, opts: Any) -> ScoreStream:
-    data = head + _read(fh, -1, name)
-    if name != STDIN_NAME:
-        fh.close()
-    members = load_npz(data, name, opts.key, "logits")
-    values = load_npy(members["logits"], name)
-    labels = load_npy(members["labels"], f"{name} (labels)") if "labels" in members else None
-    _check_array(values.shape, name)
-    taken = _take_columns(values.shape, opts, name)
-    row_bytes = values.nbytes // values.shape[0]
-    blocks = _array_blocks(lambda a, b: values[a:b], values.shape[0], row_bytes, name, taken)
-    return ScoreStream(name, "npz", None, taken, {}, None, blocks, npz_labels=labels)
-
-
-# --- text -----------------------------------------------------------------------------------
 
 
 def _text_delimiter(fmt: Format, text: str, opts: Any) -> str:
@@ -336,11 +124,11 @@ def _text_chunks(fh: BinaryIO, head: bytes, name: str) -> Generator[tuple[bytes,
 
 
 def _lines_blocks(fh: BinaryIO, head: bytes, name: str) -> Iterator[tuple[bytes, int]]:
-    buf, eof, line = head, len(head) < BLOCK_BYTES, 1
+    buf, eof, line = head, len(head) < blocks.BLOCK_BYTES, 1
     while buf or not eof:
         cut = _cut(buf, eof)
         if cut == 0:
-            more = _read(fh, BLOCK_BYTES, name)
+            more = read_bytes(fh, blocks.BLOCK_BYTES, name)
             eof = not more
             buf += more
             continue
@@ -348,7 +136,7 @@ def _lines_blocks(fh: BinaryIO, head: bytes, name: str) -> Iterator[tuple[bytes,
         yield block, line
         line += block.count(b"\n")
         if not eof:
-            more = _read(fh, BLOCK_BYTES, name)
+            more = read_bytes(fh, blocks.BLOCK_BYTES, name)
             eof = len(more) == 0
             buf += more
 
@@ -491,34 +279,4 @@ def _parse_block(
     return Block(table.values, 0, Locator(name, lines=table.lines), dict(table.side))
 
 
-def concat_blocks(stream: ScoreStream) -> Block:
-    """All of a stream's blocks as one (for commands that need the whole input)."""
-    parts = list(stream.blocks)
-    values = np.concatenate([b.values for b in parts]) if len(parts) > 1 else parts[0].values
-    side: dict[str, Any] = {}
-    for role in parts[0].side:
-        cols = [b.side[role] for b in parts]
-        if isinstance(cols[0], list):
-            side[role] = [v for c in cols for v in c]
-        else:
-            side[role] = np.concatenate([np.asarray(c) for c in cols])
-    return Block(values, 0, _joined_locator(stream.name, parts), side)
-
-
-def _joined_locator(name: str, parts: list[Block]) -> Locator:
-    if len(parts) == 1:
-        return parts[0].at
-    if all(b.at.lines is None and b.at.first_line is None for b in parts):
-        return Locator(name)
-    lines = np.concatenate(
-        [
-            b.at.lines
-            if b.at.lines is not None
-            else np.arange(b.rows, dtype=np.int64) + (b.at.first_line or 0)
-            for b in parts
-        ]
-    )
-    return Locator(name, lines=lines)
-
-
-__all__ = ["BLOCK_BYTES", "Block", "Locator", "ScoreStream", "concat_blocks", "open_scores"]
+__all__ = ["Block", "Locator", "ScoreStream", "open_scores"]

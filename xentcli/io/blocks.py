@@ -1,0 +1,88 @@
+"""Blocks of rows, and where each row came from: the units that inputs are read in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import numpy as np
+from numpy.typing import NDArray
+
+from xentcli.errors import InputError
+from xentcli.io.sources import Format
+
+#: Bytes of text parsed at a time, and the size of a block of binary rows.
+BLOCK_BYTES = 4 << 20
+
+
+@dataclass(frozen=True)
+class Locator:
+    """Maps a 0-based row of a block to a place a user can open: a file line or array row.
+
+    ``lines`` lists each row's physical line; without it, rows are consecutive lines from
+    ``first_line`` (text), or array rows offset by ``first_row`` (binary input).
+    """
+
+    name: str
+    lines: NDArray[np.int64] | None = None
+    first_line: int | None = None
+    first_row: int = 0
+
+    def __call__(self, sample: int) -> str:
+        if self.lines is not None and 0 <= sample < len(self.lines):
+            return f"{self.name} line {int(self.lines[sample])}"
+        if self.first_line is not None:
+            return f"{self.name} line {self.first_line + sample}"
+        return f"{self.name} row {self.first_row + sample}"
+
+
+@dataclass(frozen=True)
+class Block:
+    """Rows ``start .. start + len(values)`` of an input's scores, and their side columns
+    (``"label"``, ``"sample_weight"``: strings from text, arrays from NPY)."""
+
+    values: NDArray[Any]
+    start: int
+    at: Locator
+    side: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return int(self.values.shape[0])
+
+
+@dataclass
+class ScoreStream:
+    """An open input: what its first block said (format, header, side columns) and an
+    iterator over all its blocks (the first included)."""
+
+    name: str
+    format: Format
+    columns: list[str] | None
+    side_index: dict[str, int]
+    side_names: dict[str, str]
+    delimiter: str | None
+    blocks: Iterator[Block]
+    npz_labels: NDArray[Any] | None = None
+    closer: Any = None
+
+    def close(self) -> None:
+        """Release the input file (also done when the blocks run out)."""
+        for it in (self.blocks, self.closer):
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+
+    def __enter__(self) -> ScoreStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_bytes(fh: BinaryIO, n: int, name: str) -> bytes:
+    try:
+        return fh.read(n)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", where=name) from exc

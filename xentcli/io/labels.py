@@ -1,0 +1,141 @@
+"""Labels in their own file (class indices or names, soft or multi-label targets), and
+label and weight columns given as text."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from xentcli.errors import DataError
+from xentcli.io.blocks import Locator
+from xentcli.io.fastparse import parse_numeric_block
+from xentcli.io.npy import load_npy, load_npz
+from xentcli.io.sources import Source
+from xentcli.io.text import decode, is_number, read_rows, sniff_delimiter
+
+
+def label_tokens_to_ints(
+    tokens: list[str], names: tuple[str, ...] | None, at: Locator
+) -> NDArray[np.int64]:
+    index = {n: i for i, n in enumerate(names)} if names else {}
+    out = np.empty(len(tokens), dtype=np.int64)
+    for i, tok in enumerate(tokens):
+        if tok in index:
+            out[i] = index[tok]
+        elif is_number(tok):
+            # "3", "3.0" and numpy.savetxt's "3.000000000000000000e+00" are all class 3.
+            value = float(tok)
+            if not (math.isfinite(value) and value.is_integer()):
+                raise DataError(
+                    f"label {tok!r} is not a whole number; labels are class indices",
+                    where=at(i),
+                )
+            if abs(value) > 2**62:
+                raise DataError(f"label {tok} is out of range", where=at(i))
+            out[i] = int(value)
+        elif names:
+            shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+            raise DataError(f"unknown class name {tok!r} (classes: {shown})", where=at(i))
+        else:
+            raise DataError(
+                f"label {tok!r} is not a class index, and the classes have no names "
+                "(name them with a header row in the logits file or with --classes)",
+                where=at(i),
+            )
+    return out
+
+
+def read_labels_file(
+    src: Source, names: tuple[str, ...] | None, n_samples: int | None
+) -> tuple[NDArray[np.generic], Locator]:
+    """Labels from their own file. ``n_samples`` (when known) settles whether a first line
+    that is not a label is a header or a misspelt class name."""
+    if src.format in ("npy", "npz"):
+        data = src.data
+        if src.format == "npz":
+            data = load_npz(src.data, src.name, None, "labels")["logits"]
+        arr = load_npy(data, src.name)
+        if arr.ndim == 0:
+            raise DataError(
+                "the labels are a single number (0-d); expected one label per sample",
+                where=src.name,
+            )
+        return arr, Locator(src.name)
+    fast = _numeric_labels(src.data)
+    if fast is not None:
+        return fast, Locator(src.name, first_line=1)
+    text = decode(src.data, src.name)
+    delim = "," if src.format == "csv" else "\t" if src.format == "tsv" else sniff_delimiter(text)
+    rows = read_rows(text, delim, src.name)
+    fields, lines = rows.fields, rows.lines
+    if not fields:
+        raise DataError("the labels input is empty", where=src.name)
+    width = len(fields[0])
+    if width > 1:
+        return _read_target_rows(src.name, fields, lines, n_samples)
+    for row, line in zip(fields, lines, strict=True):
+        if len(row) != 1:
+            raise DataError(
+                f"expected one label per line (as on line {lines[0]}), found {len(row)} "
+                "fields (for labels in a column of the logits file, use --label-col)",
+                where=f"{src.name} line {line}",
+            )
+    first = fields[0][0]
+    # A first line that is neither a number nor a class name is a header such as
+    # "label", unless the line count says it is a label (a misspelt class name, which
+    # must be reported as such rather than dropped).
+    is_label = is_number(first) or bool(names and first in names)
+    if not is_label and (n_samples is None or len(fields) != n_samples):
+        fields, lines = fields[1:], lines[1:]
+        if not fields:
+            raise DataError("the labels input has a header but no labels", where=src.name)
+    at = Locator(src.name, np.asarray(lines, dtype=np.int64))
+    return label_tokens_to_ints([r[0] for r in fields], names, at), at
+
+
+def _read_target_rows(
+    name: str, fields: list[list[str]], lines: list[int], n_samples: int | None
+) -> tuple[NDArray[np.generic], Locator]:
+    """A labels file with several numbers per line: soft targets or multi-label 0/1 rows."""
+    width = len(fields[0])
+    header_like = not all(is_number(f) for f in fields[0])
+    if header_like and (n_samples is None or len(fields) != n_samples):
+        fields, lines = fields[1:], lines[1:]  # a header of class names
+        if not fields:
+            raise DataError("the labels input has a header but no rows", where=name)
+    out = np.empty((len(fields), width), dtype=np.float64)
+    for i, (row, line) in enumerate(zip(fields, lines, strict=True)):
+        if len(row) != width:
+            raise DataError(
+                f"expected {width} target values (as on line {lines[0]}), found {len(row)}",
+                where=f"{name} line {line}",
+            )
+        for j, tok in enumerate(row):
+            if not is_number(tok):
+                raise DataError(
+                    f"{tok!r} is not a number (soft or multi-label targets are numbers)",
+                    where=f"{name} line {line}, column {j + 1}",
+                )
+        out[i] = [float(t) for t in row]
+    return out, Locator(name, np.asarray(lines, dtype=np.int64))
+
+
+def _numeric_labels(data: bytes) -> NDArray[np.float64] | None:
+    """A plain one-number-per-line labels file, parsed fast (None if it is not plain)."""
+    width = data[: data.find(b"\n") + 1 or len(data)].count(b",") + 1
+    values = parse_numeric_block(data, ",", width)
+    if values is None:
+        return None
+    return values[:, 0] if width == 1 else values
+
+
+def weight_tokens(tokens: list[str], at: Locator) -> NDArray[np.float64]:
+    """``--sample-weight-col`` strings as numbers, or an error at the first bad one."""
+    out = np.empty(len(tokens), dtype=np.float64)
+    for i, tok in enumerate(tokens):
+        if not is_number(tok):
+            raise DataError(f"sample weight {tok!r} is not a number", where=at(i))
+        out[i] = float(tok)
+    return out

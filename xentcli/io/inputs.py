@@ -126,6 +126,9 @@ class LossBlock:
         return int(self.logits.shape[0])
 
 
+LABELS_KEPT = 1 << 20
+
+
 class LossStream:
     """The loss inputs as a stream of :class:`LossBlock` (bounded memory for any size).
 
@@ -174,7 +177,10 @@ class LossStream:
         elif labels_path is not None:
             lsrc = read_source(labels_path, stdin, None)
             self.labels, self.labels_at = read_labels_file(lsrc, self.class_names, None)
-            self._labels_src = lsrc
+            # Kept to re-read a first line taken for a header (see _mismatch); a big
+            # file's bytes are not worth holding for that.
+            self._labels_src = lsrc if len(lsrc.data) <= LABELS_KEPT else None
+            del lsrc
         elif scores.npz_labels is not None:
             self.labels, self.labels_at = scores.npz_labels, Locator(f"{scores.name} labels")
         else:

@@ -4,6 +4,7 @@ label and weight columns given as text."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -65,7 +66,7 @@ def read_labels_file(
         return arr, Locator(src.name)
     fast = _numeric_labels(src.data)
     if fast is not None:
-        return fast, Locator(src.name, first_line=1)
+        return fast[0], Locator(src.name, first_line=fast[1])
     text = decode(src.data, src.name)
     delim = "," if src.format == "csv" else "\t" if src.format == "tsv" else sniff_delimiter(text)
     rows = read_rows(text, delim, src.name)
@@ -122,13 +123,57 @@ def _read_target_rows(
     return out, Locator(name, np.asarray(lines, dtype=np.int64))
 
 
-def _numeric_labels(data: bytes) -> NDArray[np.float64] | None:
-    """A plain one-number-per-line labels file, parsed fast (None if it is not plain)."""
-    width = data[: data.find(b"\n") + 1 or len(data)].count(b",") + 1
-    values = parse_numeric_block(data, ",", width)
-    if values is None:
+#: Bytes of a labels file parsed at a time.
+LABEL_BLOCK = 4 << 20
+
+
+def _compact(values: NDArray[np.float64]) -> NDArray[Any]:
+    """Class indices as int32 (a quarter of the memory of float64 for 20 million labels);
+    anything else (soft targets, huge or fractional values) as it is."""
+    if values.ndim == 1 and values.size and np.all(np.abs(values) < 2**31):
+        as_int = values.astype(np.int32)
+        if np.array_equal(as_int, values):
+            return as_int
+    return values
+
+
+def _numeric_labels(data: bytes) -> tuple[NDArray[Any], int] | None:
+    """A plain labels file (one number, or one row of numbers, per line, after an optional
+    header line), parsed fast a block at a time into one preallocated array (int32 for
+    class indices), so millions of labels never need a float64 copy of them all. Returns
+    the values and the physical line of the first, or None if the file is not plain."""
+    nl = data.find(b"\n")
+    first = data[: nl + 1] if nl >= 0 else data
+    skip = 0
+    if first.strip() and parse_numeric_block(first, ",", first.count(b",") + 1) is None:
+        skip = len(first)  # a header such as "label" (checked again below)
+    body = data[skip:]
+    if not body.strip():
         return None
-    return values[:, 0] if width == 1 else values
+    nl = body.find(b"\n")
+    width = body[: nl + 1 if nl >= 0 else len(body)].count(b",") + 1
+    rows = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    out: NDArray[Any] = np.empty(rows, dtype=np.int32) if width == 1 else np.empty((rows, width))
+    at = start = 0
+    while start < len(body):
+        end = body.rfind(b"\n", start, start + LABEL_BLOCK) + 1
+        if end <= start or start + LABEL_BLOCK >= len(body):
+            end = len(body)
+        values = parse_numeric_block(body[start:end], ",", width, start)
+        if values is None or at + len(values) > rows:
+            return None
+        block = values[:, 0] if width == 1 else values
+        if out.dtype == np.int32:
+            compact = _compact(block)
+            if compact.dtype != np.int32:
+                out = out.astype(np.float64)
+            block = compact
+        out[at : at + len(block)] = block
+        at += len(block)
+        start = end
+    if at != rows:
+        return None
+    return out, 2 if skip else 1
 
 
 def weight_tokens(tokens: list[str], at: Locator) -> NDArray[np.float64]:

@@ -71,11 +71,14 @@ def npy_stream(fh: BinaryIO, head: bytes, name: str, opts: Any) -> ScoreStream:
         if name != STDIN_NAME:
             fh.close()
         blocks = _array_blocks(lambda a, b: empty[a:b], n, 1, name, taken)
+    elif size is not None and size - header.offset < header.nbytes:
+        fh.close()
+        raise truncated(header, size - header.offset, name)
+    elif size is not None and not header.fortran:
+        # Read in order, a block at a time: a memory map would leave every page it
+        # touched counted in the process's memory, up to the whole file.
+        blocks = _closing(_npy_rows_from_pipe(fh, head[header.offset :], header, name, taken), fh)
     elif size is not None:
-        available = size - header.offset
-        if available < header.nbytes:
-            fh.close()
-            raise truncated(header, available, name)
         data = np.memmap(
             fh,
             dtype=header.dtype,
@@ -105,10 +108,17 @@ def _file_size(fh: BinaryIO) -> int | None:
     return st.st_size if stat.S_ISREG(st.st_mode) and st.st_size > 0 else None
 
 
+def _closing(blocks: Iterator[Block], fh: BinaryIO) -> Iterator[Block]:
+    try:
+        yield from blocks
+    finally:
+        fh.close()
+
+
 def _npy_rows_from_pipe(
     fh: BinaryIO, buffered: bytes, header: NpyHeader, name: str, taken: dict[str, int]
 ) -> Iterator[Block]:
-    """C-order rows read from a pipe a block at a time (nothing can be mapped)."""
+    """C-order rows read from a file or pipe, a block at a time."""
     n = header.shape[0]
     row_shape = header.shape[1:]
     row_bytes = header.nbytes // n

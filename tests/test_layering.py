@@ -63,3 +63,14 @@ def test_the_command_line_starts_without_rich_or_metadata() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_version_answers_without_loading_numpy() -> None:
+    code = (
+        "import sys; sys.argv = ['xent', '--version']; from xentcli.cli import main; "
+        "main(); print('numpy' in sys.modules, 'typer' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    version, loaded = out.stdout.splitlines()
+    assert version.startswith("xent ")
+    assert loaded == "False False"

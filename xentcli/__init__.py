@@ -9,15 +9,8 @@ The library API is the numerical core::
 The ``xent`` command (``xentcli.cli``) is a thin layer over it.
 """
 
-from xentcli.core import (
-    LossOptions,
-    LossResult,
-    LossStats,
-    Summary,
-    cross_entropy,
-    log_softmax,
-    softmax,
-)
+from typing import TYPE_CHECKING, Any
+
 from xentcli.errors import (
     DataError,
     ExitCode,
@@ -28,9 +21,35 @@ from xentcli.errors import (
     XentError,
 )
 
+if TYPE_CHECKING:
+    from xentcli.core import (
+        LossOptions,
+        LossResult,
+        LossStats,
+        Summary,
+        cross_entropy,
+        log_softmax,
+        softmax,
+    )
 
-def __getattr__(name: str) -> str:
-    # The version is looked up on first use: importlib.metadata costs ~50 ms at start-up.
+_CORE = {
+    "LossOptions",
+    "LossResult",
+    "LossStats",
+    "Summary",
+    "cross_entropy",
+    "log_softmax",
+    "softmax",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # The core (and NumPy) load on first use, so `xent --version` need not wait for them;
+    # the version is looked up on first use too (importlib.metadata costs ~50 ms).
+    if name in _CORE:
+        from xentcli import core
+
+        return getattr(core, name)
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
 

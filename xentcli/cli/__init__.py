@@ -1,11 +1,28 @@
 """The ``xent`` command line: a thin layer of io -> core -> render."""
 
-from xentcli.cli.app import app
+import sys
+from typing import Any
 
 
 def main() -> None:
     """Console-script entry point."""
+    if sys.argv[1:] in (["--version"], ["-V"]):
+        # Answer without loading the commands (and NumPy): a start-up of a few tens of ms.
+        from xentcli import __version__
+
+        print(f"xent {__version__}")
+        return
+    from xentcli.cli.app import app
+
     app(prog_name="xent")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from xentcli.cli.app import app
+
+        return app
+    raise AttributeError(f"module 'xentcli.cli' has no attribute {name!r}")
 
 
 __all__ = ["app", "main"]

@@ -12,14 +12,14 @@ def main() -> None:
 
         print(f"xent {__version__}")
         return
-    from xentcli.cli.app import app
+    from xentcli.cli.application import app
 
     app(prog_name="xent")
 
 
 def __getattr__(name: str) -> Any:
     if name == "app":
-        from xentcli.cli.app import app
+        from xentcli.cli.application import app
 
         return app
     raise AttributeError(f"module 'xentcli.cli' has no attribute {name!r}")

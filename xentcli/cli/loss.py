@@ -191,7 +191,7 @@ def _emit(
         head: list[LossResult] = []
         shown, limit = 0, view.head or 0
         for r in results:
-            if shown < limit:
+            if not head or shown < limit:
                 head.append(r)
                 shown += r.n
         table = loss_table(concat_results(head), view, summary_only, summary=run.summary())

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from xentcli.cli.streams import Streams
 from xentcli.core import LossOptions, LossResult, LossStats, Summary, cross_entropy
-from xentcli.errors import DataError
+from xentcli.errors import DataError, UsageError
 from xentcli.io import LossStream
 
 #: Places named in a warning about several samples.
@@ -87,6 +87,12 @@ class LossRun:
                     with_probs=self.with_probs,
                     start=block.start,
                 )
+            names = self.stream.class_names
+            if names is not None and len(names) != result.n_classes:
+                raise UsageError(
+                    f"{len(names)} class names for {result.n_classes} classes: give one "
+                    "name per class (--classes)"
+                )
             self._tally(result, block.inputs.locate, block.start)
             self.stats = result.stats if self.stats is None else self.stats + result.stats
             yield result
@@ -117,10 +123,15 @@ class LossRun:
 
         # Skipped rows are numbered in the whole input; the block's locator counts from 0.
         self.skipped.add(*places(result.skipped - start))
-        kept = result.index - start
+        # The block's locator counts rows (axis 0), not K-dimensional positions.
+        kept = result.index - start if result.position is None else result.position[:, 0] - start
         self.nan.add(*places(kept[np.isnan(result.loss)]))
         self.infinite.add(*places(kept[result.nll == math.inf]))
         self.notes.update(dict.fromkeys(result.notes))
+
+    @property
+    def task(self) -> str:
+        return self.stats.task if self.stats is not None else "multiclass"
 
     def warn(self, streams: Streams) -> None:
         """Warnings about the whole input, on stderr, after the output."""
@@ -153,4 +164,7 @@ class LossRun:
                 if self.options.input_kind != "logits"
                 else f"{self.infinite.count} sample(s) have a -inf logit for the true class, "
                 f"so their loss is infinite ({self.infinite.text()})"
+                if self.task == "multiclass"
+                else f"{self.infinite.count} sample(s) have an infinite score on the wrong "
+                f"side of 0, so their loss is infinite ({self.infinite.text()})"
             )

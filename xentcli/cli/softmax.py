@@ -170,6 +170,13 @@ def _softmax(
 ) -> None:
     first = next(stream.blocks)
     shape = first.values.shape
+    if class_axis is not None and not (
+        -len(shape) <= class_axis < len(shape) and class_axis % len(shape) != 0
+    ):
+        raise UsageError(
+            f"--class-axis {class_axis} does not fit samples of shape {shape[1:]} (axis 0 "
+            "counts the samples; the classes are on axis 1 or later)"
+        )
     sigmoid = multi_label or len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)
     if len(shape) > 2 and class_axis is None and not multi_label:
         raise DataError(
@@ -201,6 +208,11 @@ def _softmax(
             raise UsageError(
                 "NPY is binary: write it with -o FILE.npy or pipe it into another program"
             )
+        if any(isinstance(b, list) for b in first.side.values()):
+            raise UsageError(
+                "the --label-col column holds text, which an .npy cannot: write CSV or TSV "
+                "(-f csv), or leave out --label-col"
+            )
         # The NPY header needs the row count: the probabilities are gathered first.
         parts = [_with_side(convert(b), b, stream) for b in blocks]
         emit_chunks(streams, output, npy_chunks(np.concatenate(parts)))
@@ -230,7 +242,13 @@ def _text_chunks(
         matrix = probs.reshape(probs.shape[0], -1)
         if out == "jsonl":
             key = "log_probs" if log else "probs"
-            yield from matrix_jsonl(matrix, key=key, precision=precision, start=block.start)
+            extra = {
+                stream.side_names.get(role, role): list(block.side[role])
+                for role in stream.side_index
+            }
+            yield from matrix_jsonl(
+                matrix, key=key, precision=precision, start=block.start, extra=extra
+            )
             continue
         side = {
             idx: [v if isinstance(v, str) else repr(float(v)) for v in block.side[role]]

@@ -49,10 +49,11 @@ class Profile:
             return float(np.finfo(dtype if dtype.kind == "f" else np.float64).eps)
         return self.clip
 
-    def check(self, given: dict[str, object]) -> None:
-        """Reject options the library does not have (rather than invent its semantics)."""
+    def check(self, given: dict[str, bool]) -> None:
+        """Reject options the library does not have (rather than invent its semantics);
+        ``given`` says which options were used."""
         for name in self.unsupported:
-            if given.get(name) not in (None, False, 0.0):
+            if given.get(name):
                 flag = "--" + name.replace("_", "-")
                 raise UsageError(
                     f"--compat {self.name}: {self.library} has no equivalent of {flag}; "
@@ -64,7 +65,7 @@ PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
         Profile("xent", "xent", None, False, "error", "weights", "zero"),
-        Profile("torch", "PyTorch", None, False, "none", "weights", "nan"),
+        Profile("torch", "PyTorch", None, False, "none", "weights", "nan", ("sample_weight",)),
         Profile(
             "sklearn",
             "scikit-learn's log_loss",

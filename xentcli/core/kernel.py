@@ -65,8 +65,6 @@ def logits_nll(
         # A private C-ordered copy, changed in place (the row sums must not depend on the
         # input's memory layout).
         z = np.array(logits[a:b], dtype=np.float64, order="C")
-        if temperature != 1:
-            z /= temperature
         m = z.max(axis=1)
         if not np.isfinite(m).all():
             try:
@@ -80,6 +78,11 @@ def logits_nll(
         top = z.argmax(axis=1)
         shifted_true = z[rows, labels[a:b]] - m
         z -= m[:, None]
+        if temperature != 1:
+            # Shift first, then divide: x / T itself may overflow for a small T.
+            with np.errstate(over="ignore"):  # -inf: a probability of 0, as it should
+                z /= temperature
+                shifted_true /= temperature
         np.exp(z, out=z)
         # The max contributes exactly exp(0) = 1: leave it out and use log1p, so a loss
         # of 1e-300 keeps all its digits.

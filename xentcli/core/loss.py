@@ -105,6 +105,17 @@ class LossResult:
         return self.stats.n_classes
 
 
+def _to_rows(exc: DataError, position: NDArray[np.int64], start: int) -> None:
+    """A K-dimensional input's error names its sample (row of axis 0) and position."""
+    assert exc.sample is not None
+    pos = position[exc.sample]
+    exc.message += f" (at position {tuple(int(v) for v in pos[1:])})"
+    exc.sample = int(pos[0]) - start
+    if exc.samples is not None:
+        rows = (int(position[s][0]) - start for s in exc.samples)
+        exc.samples = list(dict.fromkeys(rows))
+
+
 def _task(raw: NDArray[Any], opts: LossOptions) -> str:
     if opts.task == "multilabel":
         return "multilabel"
@@ -189,13 +200,13 @@ def cross_entropy(
     profile = PROFILES[opts.compat]
     profile.check(
         {
-            "weight": opts.weight,
-            "ignore_index": opts.ignore_index,
-            "label_smoothing": opts.label_smoothing,
-            "pos_weight": opts.pos_weight,
-            "clip": opts.clip,
+            "weight": opts.weight is not None,
+            "ignore_index": opts.ignore_index is not None,
+            "label_smoothing": opts.label_smoothing > 0,
+            "pos_weight": opts.pos_weight is not None,
+            "clip": opts.clip is not None,
             "renormalize": opts.renormalize,
-            "sample_weight": sample_weight,
+            "sample_weight": sample_weight is not None,
         }
     )
     raw = _real(logits, "logits")
@@ -232,12 +243,13 @@ def cross_entropy(
             raw, lab = raw[kept], lab[kept]
             sw = None if sw is None else sw[kept]
             position = None if position is None else position[kept]
-    if task == "multiclass":
-        terms = multiclass(raw, lab, opts, profile, with_probs)
-    elif task == "binary":
-        terms = binary(raw, lab, opts, profile, with_probs)
-    else:
-        terms = multilabel(raw, lab, opts, profile, with_probs)
+    compute = {"multiclass": multiclass, "binary": binary, "multilabel": multilabel}[task]
+    try:
+        terms = compute(raw, lab, opts, profile, with_probs)
+    except DataError as exc:
+        if position is not None and exc.sample is not None:
+            _to_rows(exc, position, start)
+        raise
 
     counted = ~terms.ignored
     loss_terms = terms.loss if sw is None else terms.loss * sw

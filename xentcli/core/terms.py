@@ -52,6 +52,19 @@ def _xlogy(t: NDArray[np.float64], logp: NDArray[np.float64], profile: Profile) 
     return prod
 
 
+def _tempered(x: NDArray[np.float64], t: float) -> NDArray[np.float64]:
+    """``x / t`` up to a per-row constant, without overflow: shift by the row maximum
+    first (a small ``t`` would turn 1e300 into inf)."""
+    if t == 1:
+        return x
+    with np.errstate(invalid="ignore"):
+        m = np.max(x, axis=1, keepdims=True)
+        shifted = np.where(np.isfinite(m), x - m, x)
+    with np.errstate(over="ignore"):  # -inf: a probability of 0, as it should
+        out: NDArray[np.float64] = shifted / t
+    return out
+
+
 def _multiclass_log_probs(
     raw: NDArray[Any], opts: LossOptions, profile: Profile
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
@@ -64,7 +77,7 @@ def _multiclass_log_probs(
         # x - m - log(sum(exp(x - m))) with the log1p refinement; gathering the true
         # class then gives nll = log_norm - (x_y - m), never logsumexp(x) - x_y, which
         # cancels catastrophically when the logits are large.
-        shifted, log_norm = _shift_and_log_norm(x / t if t != 1 else x, axis=1)
+        shifted, log_norm = _shift_and_log_norm(_tempered(x, t), axis=1)
         return x, shifted - log_norm, notes
     renorm = opts.renormalize or (profile.renormalize and kind == "probs")
     if kind == "probs":
@@ -84,7 +97,7 @@ def _multiclass_log_probs(
         if opts.clip is not None:
             lp = np.clip(lp, np.log(opts.clip), np.log1p(-opts.clip))
     if renorm or t != 1:
-        shifted, log_norm = _shift_and_log_norm(lp / t if t != 1 else lp, axis=1)
+        shifted, log_norm = _shift_and_log_norm(_tempered(lp, t), axis=1)
         lp = shifted - log_norm
     return x, lp, notes
 
@@ -97,6 +110,11 @@ def multiclass(
     with_probs: bool,
 ) -> Terms:
     n, c = raw.shape
+    if opts.pos_weight is not None:
+        raise UsageError(
+            "--pos-weight applies to binary and multi-label losses (one score per class); "
+            "for a softmax over classes use --weight"
+        )
     lab = np.asarray(labels)
     soft = lab.ndim == 2 and lab.shape[1] == c and c > 1
     w = np.asarray(opts.weight, dtype=np.float64) if opts.weight is not None else None
@@ -125,7 +143,7 @@ def multiclass(
         ignored = label == opts.ignore_index if opts.ignore_index is not None else np.zeros(n, bool)
         known = (label >= 0) & (label < c)
         y = np.where(known, label, 0)
-        nll = -logp[np.arange(n), y]
+        nll = -logp[np.arange(n), y] + 0.0  # + 0.0: a certain class has nll 0, not -0
         nll[~known] = np.nan
         w_y = w[y] if w is not None else None
         if e > 0:
@@ -210,7 +228,8 @@ def _log_sigmoid_pair(
                 sample=int(bad[0]),
                 samples=[int(b) for b in bad[:1000]],
             )
-        z = x / t if t != 1 else x
+        with np.errstate(over="ignore"):
+            z = x / t if t != 1 else x  # an overflow to +-inf is a probability of 1 or 0
         # log sigmoid(z) = -softplus(-z), computed without overflow for any z.
         return -np.logaddexp(0.0, -z), -np.logaddexp(0.0, z), z > 0
     if kind == "probs":
@@ -249,6 +268,11 @@ def binary(
     profile: Profile,
     with_probs: bool,
 ) -> Terms:
+    if isinstance(opts.pos_weight, tuple) and len(opts.pos_weight) != 1:
+        raise UsageError(
+            f"--pos-weight has {len(opts.pos_weight)} values, but a binary loss has one "
+            "positive class: give one number"
+        )
     for name, value in (("--weight", opts.weight), ("--label-smoothing", opts.label_smoothing)):
         if value:
             raise UsageError(

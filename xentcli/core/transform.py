@@ -70,9 +70,10 @@ def probabilities(
     x = np.asarray(arr, dtype=np.float64)
     if x.ndim == 0:
         raise DataError("scores must have at least one dimension", source="logits")
-    if temperature != 1:
-        x = x / temperature
     if link == "sigmoid":
+        if temperature != 1:
+            with np.errstate(over="ignore"):
+                x = x / temperature
         _check_finite_for_sigmoid(x)
         out = log_sigmoid(x)
         return out if log else np.exp(out)
@@ -82,6 +83,10 @@ def probabilities(
     moved = np.moveaxis(x, axis, -1)
     # Validate as (rows, C) so an error names the sample (the first axis).
     check_logits(moved.reshape(-1, moved.shape[-1]) if x.ndim > 2 else moved)
+    if temperature != 1:
+        # Shift by the maximum first, then divide: x / T itself may overflow.
+        with np.errstate(over="ignore"):  # -inf: a probability of 0, as it should
+            x = (x - np.max(x, axis=axis, keepdims=True)) / temperature
     shifted, log_norm = _shift_and_log_norm(x, axis=axis)
     logp = shifted - log_norm
     out = logp if log else np.exp(logp)

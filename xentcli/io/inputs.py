@@ -216,6 +216,9 @@ class LossStream:
                 self._mismatch(start + n, exact=last)
             labels = self.labels[start : start + n]
             labels_at = _shifted(self.labels_at, start)
+            if self.order is not None and labels.ndim == 2 and labels.shape[1] == len(self.order):
+                # Soft or multi-label targets are columns in the input's class order too.
+                labels = labels[:, self.order]
         weight = block.side.get("sample_weight")
         sw = None
         if isinstance(weight, list):

@@ -64,8 +64,11 @@ def read_labels_file(
                 where=src.name,
             )
         return arr, Locator(src.name)
-    fast = _numeric_labels(src.data)
-    if fast is not None:
+    # The fast path reads numbers; it must not when a class is named by a number (the
+    # name wins), and not when a dropped first line may be a label (the count says so).
+    numeric_names = bool(names) and any(is_number(n) for n in names or ())
+    fast = None if numeric_names else _numeric_labels(src.data, names)
+    if fast is not None and not (fast[1] == 2 and n_samples == len(fast[0]) + 1):
         return fast[0], Locator(src.name, first_line=fast[1])
     text = decode(src.data, src.name)
     delim = "," if src.format == "csv" else "\t" if src.format == "tsv" else sniff_delimiter(text)
@@ -137,16 +140,23 @@ def _compact(values: NDArray[np.float64]) -> NDArray[Any]:
     return values
 
 
-def _numeric_labels(data: bytes) -> tuple[NDArray[Any], int] | None:
+def _numeric_labels(
+    data: bytes, names: tuple[str, ...] | None = None
+) -> tuple[NDArray[Any], int] | None:
     """A plain labels file (one number, or one row of numbers, per line, after an optional
     header line), parsed fast a block at a time into one preallocated array (int32 for
     class indices), so millions of labels never need a float64 copy of them all. Returns
     the values and the physical line of the first, or None if the file is not plain."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a UTF-8 byte order mark
     nl = data.find(b"\n")
     first = data[: nl + 1] if nl >= 0 else data
     skip = 0
     if first.strip() and parse_numeric_block(first, ",", first.count(b",") + 1) is None:
-        skip = len(first)  # a header such as "label" (checked again below)
+        token = first.strip().decode("utf-8", "replace").strip('"')
+        if names and token in names:
+            return None  # a label given by name: the strict reader handles names
+        skip = len(first)  # a header such as "label"
     body = data[skip:]
     if not body.strip():
         return None

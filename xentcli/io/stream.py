@@ -22,7 +22,7 @@ from xentcli.io.fastparse import parse_numeric_block
 from xentcli.io.npy import MAX_HEADER
 from xentcli.io.npystream import npy_stream, npz_stream
 from xentcli.io.sources import _EXTENSIONS, NPY_MAGIC, STDIN_NAME, ZIP_MAGIC, Format
-from xentcli.io.text import decode, read_table, sniff_delimiter
+from xentcli.io.text import decode, is_number, read_table, sniff_delimiter
 
 
 def _open(path: str, stdin: BinaryIO | None) -> tuple[BinaryIO, str]:
@@ -189,7 +189,9 @@ def _text_stream(fh: BinaryIO, head: bytes, name: str, fmt: Format, opts: Any) -
         chunks.close()
         raise
     n_fields = table.values.shape[1] + len(table.side)
-    width_line = int(table.lines[0]) - (1 if table.columns is not None else 0)
+    # The line the field count was taken from: the first non-blank one (the header, if any).
+    lead = len(text) - len(text.lstrip("\r\n \t"))
+    width_line = buf_line + text.count("\n", 0, lead)
     side_index = dict(table.side_index)
     rest_line = buf_line + prefix.count(b"\n")
     return _text_blocks(
@@ -220,6 +222,11 @@ def _text_blocks(
     side_index: dict[str, int],
     rest: tuple[bytes, int],
 ) -> ScoreStream:
+    # A label column of class names that look like numbers ("2") must be read as names,
+    # which only the strict parser keeps as text.
+    names = table.columns or []
+    fast = not ("label" in side_index and any(is_number(c) for c in names))
+
     def blocks() -> Iterator[Block]:
         yield Block(table.values, 0, Locator(name, lines=table.lines), dict(table.side))
         start = table.values.shape[0]
@@ -228,7 +235,7 @@ def _text_blocks(
             if not block:
                 continue
             read += len(block)
-            b = _parse_block(block, line, name, delim, n_fields, width_line, side_index, read)
+            b = _parse_block(block, line, name, delim, n_fields, width_line, side_index, read, fast)
             if b is None:
                 continue
             yield Block(b.values, start, b.at, b.side)
@@ -255,8 +262,9 @@ def _parse_block(
     width_line: int,
     side_index: dict[str, int],
     read_so_far: int = 0,
+    fast: bool = True,
 ) -> Block | None:
-    values = parse_numeric_block(block, delim, n_fields, read_so_far)
+    values = parse_numeric_block(block, delim, n_fields, read_so_far) if fast else None
     if values is not None:
         side: dict[str, Any] = {role: values[:, i] for role, i in side_index.items()}
         if side_index:

@@ -24,6 +24,14 @@ def _cell(v: float, rnd: Any) -> str:
     return repr(rnd(v))
 
 
+def _quoted(text: str, delimiter: str) -> str:
+    """A text cell as CSV needs it: quoted when it holds the delimiter, a quote or a
+    line break."""
+    if delimiter in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def matrix_text(
     values: NDArray[np.float64],
     *,
@@ -40,7 +48,7 @@ def matrix_text(
     width = values.shape[1] + len(side)
     order = [i for i in range(width) if i not in side]
     if header is not None:
-        yield delimiter.join(header) + "\n"
+        yield delimiter.join(_quoted(h, delimiter) for h in header) + "\n"
     for first in range(0, values.shape[0], CHUNK_ROWS):
         block = values[first : first + CHUNK_ROWS].tolist()
         lines = []
@@ -49,23 +57,34 @@ def matrix_text(
             for j, v in zip(order, row, strict=True):
                 cells[j] = _cell(v, rnd)
             for j, col in side.items():
-                cells[j] = col[r]
+                cells[j] = _quoted(col[r], delimiter)
             lines.append(delimiter.join(cells))
         yield "\n".join(lines) + "\n"
 
 
 def matrix_jsonl(
-    values: NDArray[np.float64], *, key: str, precision: int | None = None, start: int = 0
+    values: NDArray[np.float64],
+    *,
+    key: str,
+    precision: int | None = None,
+    start: int = 0,
+    extra: Mapping[str, Sequence[Any]] | None = None,
 ) -> Iterator[str]:
     """One ``{"index": i, key: [...]}`` object per row (non-finite values as null);
-    ``start`` is the index of the first row."""
+    ``start`` is the index of the first row; ``extra`` adds pass-through columns."""
+    extra = extra or {}
     rnd = rounder(precision)
     for first in range(0, values.shape[0], CHUNK_ROWS):
         out = []
         rows = values[first : first + CHUNK_ROWS].tolist()
         for i, row in enumerate(rows, start=start + first):
             cells = [rnd(v) if v == v and abs(v) != float("inf") else None for v in row]
-            out.append(dumps_strict({"index": i, key: cells}) + "\n")
+            rec: dict[str, Any] = {"index": i}
+            for name, col in extra.items():
+                v = col[i - start]
+                rec[name] = v if isinstance(v, str) else float(v)
+            rec[key] = cells
+            out.append(dumps_strict(rec) + "\n")
         yield "".join(out)
 
 

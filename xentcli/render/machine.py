@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
@@ -121,6 +122,11 @@ def loss_csv(
         yield sink.take()
         return
     header_done = False
+    results = iter(results)
+    first = next(results, None)
+    if first is None:
+        return
+    results = itertools.chain([first], results)
     for rec in _shown(results, view):
         flags = rec.pop("nonfinite", {})
         probs = rec.pop("probs", [])
@@ -134,4 +140,20 @@ def loss_csv(
         writer.writerow([flags.get(k, _csv_value(v)) for k, v in rec.items()] + probs)
         yield sink.take()
     if not header_done:
-        yield ",".join(SAMPLE_FIELDS) + "\n"
+        writer.writerow(_csv_header(first, view))
+        yield sink.take()
+
+
+def _csv_header(result: LossResult, view: View) -> list[str]:
+    """The per-sample columns, for a table with no rows (``--head 0``)."""
+    header = list(SAMPLE_FIELDS)
+    if result.position is not None:
+        header.append("position")
+    if view.show_ignored:
+        header.append("ignored")
+    if view.class_names is not None:
+        header += ["label_name", "pred_name"]
+    if view.with_probs:
+        names = view.class_names or [str(c) for c in range(result.n_classes)]
+        header += [f"p_{n}" for n in names]
+    return header

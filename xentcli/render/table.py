@@ -37,8 +37,9 @@ def _classes(value: NDArray[np.int64], names: tuple[str, ...] | None, n_classes:
     return _class(c, names) if 0 <= c < n_classes else str(c)
 
 
-def samples_table(result: LossResult, view: View) -> Table:
-    """One row per shown sample; wrong predictions in red, right ones in green."""
+def samples_table(result: LossResult, view: View, total: int | None = None) -> Table:
+    """One row per shown sample; wrong predictions in red, right ones in green. ``total``
+    is the number of samples in the whole input (``result`` may hold only the first)."""
     p = view.precision if view.precision is not None else DEFAULT_PRECISION
     shown = shown_count(result, view)
     names = view.class_names
@@ -85,7 +86,7 @@ def samples_table(result: LossResult, view: View) -> Table:
         if probs is not None:
             cells += [fmt(float(v), p) for v in probs[i]]
         table.add_row(*cells)
-    hidden = result.n - shown
+    hidden = (total if total is not None else result.n) - shown
     if hidden > 0:
         table.caption = f"{hidden} more sample{'s' if hidden != 1 else ''} not shown (--head N)"
         table.caption_justify = "left"
@@ -151,4 +152,5 @@ def loss_table(
     panel = summary_panel(summary if summary is not None else result.summary, view.precision)
     if summary_only:
         return panel
-    return Group(samples_table(result, view), panel)
+    total = summary.n if summary is not None else None
+    return Group(samples_table(result, view, total), panel)

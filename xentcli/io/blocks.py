@@ -86,3 +86,22 @@ def read_bytes(fh: BinaryIO, n: int, name: str) -> bytes:
         return fh.read(n)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", where=name) from exc
+
+
+_END = object()
+
+
+def prefetched(items: Iterator[Any]) -> Iterator[Any]:
+    """``items``, with the next one produced on a worker thread while the caller works on
+    the current one: reading and parsing block k + 1 overlaps computing block k (polars
+    and NumPy release the GIL). Errors surface in order, where the item would have."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="xent-read") as pool:
+        pending = pool.submit(next, items, _END)
+        while True:
+            item = pending.result()
+            if item is _END:
+                return
+            pending = pool.submit(next, items, _END)
+            yield item

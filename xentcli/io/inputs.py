@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from xentcli.errors import DataError, UsageError
-from xentcli.io.blocks import Block, Locator, ScoreStream
+from xentcli.io.blocks import Block, Locator, ScoreStream, prefetched
 from xentcli.io.labels import label_tokens_to_ints, read_labels_file, weight_tokens
 from xentcli.io.sources import Format, Source, read_source
 from xentcli.io.stream import open_scores
@@ -194,7 +194,7 @@ class LossStream:
         # mismatch is reported with exact numbers before its rows are used.
         assert self._first is not None, "a LossStream is read once"
         pending, self._first = self._first, None
-        for block in self.scores.blocks:
+        for block in prefetched(self.scores.blocks):
             yield self._block(pending, last=False)
             pending = block
         yield self._block(pending, last=True)

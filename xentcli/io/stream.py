@@ -234,8 +234,8 @@ def _text_blocks(
         for block, line in itertools.chain([rest], chunks):
             if not block:
                 continue
-            read += len(block)
             b = _parse_block(block, line, name, delim, n_fields, width_line, side_index, read, fast)
+            read += len(block)  # bytes before the next block
             if b is None:
                 continue
             yield Block(b.values, start, b.at, b.side)

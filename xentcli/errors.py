@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     """Exit codes of the ``xent`` command (sysexits.h numbering where one exists)."""
 
     OK = 0
+    GATE = 1
     USAGE = 2
     DATA = 65
     NO_INPUT = 66
@@ -109,3 +110,9 @@ class WriteError(XentError):
     """Writing the output failed part-way, e.g. a full disk (exit 74)."""
 
     exit_code = ExitCode.IO
+
+
+class GateError(XentError):
+    """A ``--fail-if`` condition held: the output was written, the run failed (exit 1)."""
+
+    exit_code = ExitCode.GATE

@@ -8,6 +8,7 @@ import typer
 
 from xentcli.cli.emit import choose_format, emit_chunks, emit_table
 from xentcli.cli.errors import guarded
+from xentcli.cli.gates import FailIfOpt, check_gates, parse_gates
 from xentcli.cli.inputs import open_loss_stream, read_options
 from xentcli.cli.loss_options import (
     BinaryOpt,
@@ -107,6 +108,7 @@ def loss(
     multi_label: MultiLabelOpt = False,
     pos_weight: PosWeightOpt = None,
     class_axis: ClassAxisOpt = None,
+    fail_if: FailIfOpt = None,
     max_errors: MaxErrorsOpt = DEFAULT_MAX_ERRORS,
     no_color: NoColorOpt = False,
     debug: DebugOpt = False,
@@ -154,6 +156,7 @@ def loss(
         key=key,
         classes=classes,
     )
+    gates = parse_gates(fail_if)
     out_format = choose_format(fmt, output, streams)
     with open_loss_stream(streams, input, labels, opts) as stream:
         run = LossRun(stream, options, sw, with_probs=probs)
@@ -166,6 +169,8 @@ def loss(
         )
         _emit(streams, output, out_format, run, view, summary)
     run.warn(streams)
+    if gates:
+        check_gates(gates, run.summary().as_dict())
 
 
 def _emit(

@@ -26,6 +26,12 @@ METRICS = (
     "accuracy",
     "ignored",
     "skipped",
+    "top_k_accuracy",
+    "brier",
+    "mean_entropy",
+    "ece",
+    "mce",
+    "rmsce",
 )
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
@@ -84,7 +90,11 @@ def check_gates(gates: Sequence[Gate], summary: dict[str, Any]) -> None:
     undefined (NaN, reported as null) fails its gate: it cannot be shown to pass."""
     failed = []
     for gate in gates:
-        value = float(summary[gate.metric])
+        if gate.metric not in summary:
+            flag = "--top-k K" if gate.metric == "top_k_accuracy" else "--metrics"
+            raise UsageError(f"--fail-if {gate}: {gate.metric} is reported only with {flag}")
+        value = summary[gate.metric]
+        value = math.nan if value is None else float(value)
         if math.isnan(value):
             failed.append(f"{gate.metric} is undefined (null), so {gate} cannot be checked")
         elif _OPS[gate.op](value, gate.threshold):

@@ -12,6 +12,7 @@ from xentcli.cli.gates import FailIfOpt, check_gates, parse_gates
 from xentcli.cli.inputs import open_loss_stream, read_options
 from xentcli.cli.loss_options import (
     BinaryOpt,
+    BinsOpt,
     ClassAxisOpt,
     ClipOpt,
     Compat,
@@ -21,6 +22,7 @@ from xentcli.cli.loss_options import (
     InputKind,
     InputKindOpt,
     LabelSmoothingOpt,
+    MetricsOpt,
     MultiLabelOpt,
     Nonfinite,
     NonfiniteOpt,
@@ -31,6 +33,7 @@ from xentcli.cli.loss_options import (
     SampleWeightColOpt,
     SampleWeightOpt,
     TemperatureOpt,
+    TopKOpt,
     Units,
     UnitsOpt,
     WeightOpt,
@@ -108,6 +111,9 @@ def loss(
     multi_label: MultiLabelOpt = False,
     pos_weight: PosWeightOpt = None,
     class_axis: ClassAxisOpt = None,
+    top_k: TopKOpt = None,
+    metrics: MetricsOpt = False,
+    bins: BinsOpt = None,
     fail_if: FailIfOpt = None,
     max_errors: MaxErrorsOpt = DEFAULT_MAX_ERRORS,
     no_color: NoColorOpt = False,
@@ -141,6 +147,9 @@ def loss(
         multi_label=multi_label,
         pos_weight=pos_weight,
         class_axis=class_axis,
+        top_k=top_k,
+        metrics=metrics,
+        bins=bins,
     )
     if sample_weight is not None and sample_weight_col is not None:
         raise UsageError(

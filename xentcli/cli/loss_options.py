@@ -234,6 +234,39 @@ ClassAxisOpt = Annotated[
 ]
 
 
+METRICS_PANEL = "Metrics"
+TopKOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--top-k",
+        help="Also report the top-K accuracy (scikit-learn's top_k_accuracy_score).",
+        min=1,
+        metavar="K",
+        rich_help_panel=METRICS_PANEL,
+    ),
+]
+MetricsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--metrics",
+        help="Also report the Brier score, the mean entropy and the calibration errors "
+        "(ECE, MCE, RMSCE; torchmetrics' definitions).",
+        rich_help_panel=METRICS_PANEL,
+    ),
+]
+BinsOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--bins",
+        help="Equal-width confidence bins of the calibration errors (default 15; implies "
+        "--metrics).",
+        min=1,
+        metavar="N",
+        rich_help_panel=METRICS_PANEL,
+    ),
+]
+
+
 def parse_weight(spec: str | None) -> tuple[float, ...] | None:
     """``--weight``: a comma list of numbers, or the path of a file holding them."""
     if spec is None:
@@ -259,6 +292,9 @@ def loss_options(
     multi_label: bool = False,
     pos_weight: str | None = None,
     class_axis: int | None = None,
+    top_k: int | None = None,
+    metrics: bool = False,
+    bins: int | None = None,
 ) -> LossOptions:
     """The core options from the command-line values (a UsageError if they are invalid)."""
     if binary and multi_label:
@@ -283,4 +319,6 @@ def loss_options(
         task="binary" if binary else "multilabel" if multi_label else "auto",
         pos_weight=pw,
         class_axis=class_axis,
+        top_k=top_k,
+        bins=bins if bins is not None else (15 if metrics else None),
     )

@@ -279,6 +279,7 @@ def cross_entropy(
         sum_loss=sum_loss,
         sum_weight=sum_weight,
         sum_nll=sum_nll,
+        metrics=terms.metrics,
     )
     nll, loss = terms.nll, terms.loss
     p_true = np.exp(-nll)

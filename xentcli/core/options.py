@@ -85,6 +85,11 @@ class LossOptions:
     class_axis : int or None
         For inputs with more than 2 dimensions (segmentation, sequences): the class axis
         (1 for PyTorch's (N, C, d1, ...), -1 for channels-last). Every position is a sample.
+    top_k : int or None
+        Also report the top-K accuracy (scikit-learn's ``top_k_accuracy_score``).
+    bins : int or None
+        Also report the Brier score, the mean entropy and the calibration errors (ECE, MCE,
+        RMSCE over this many equal-width confidence bins, torchmetrics' definitions).
     """
 
     reduction: Reduction = "mean"
@@ -102,6 +107,8 @@ class LossOptions:
     task: Task = "auto"
     pos_weight: float | tuple[float, ...] | None = None
     class_axis: int | None = None
+    top_k: int | None = None
+    bins: int | None = None
 
     def __post_init__(self) -> None:
         for name, choices in _CHOICES.items():
@@ -124,6 +131,10 @@ class LossOptions:
                     f"--weight {bad[0]!r}: class weights must be finite and non-negative"
                 )
             object.__setattr__(self, "weight", w)
+        for name in ("top_k", "bins"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int) and value >= 1):
+                raise UsageError(f"{_flag(name)} {value!r} must be a whole number of at least 1")
         if self.pos_weight is not None:
             pw = self.pos_weight
             values = (pw,) if isinstance(pw, (int, float)) else tuple(pw)
@@ -163,10 +174,13 @@ class LossOptions:
         return {"keras": "zero", "sklearn": "error"}.get(self.compat, "nan")  # type: ignore[return-value]
 
     def changed(self) -> dict[str, Any]:
-        """The options that differ from the defaults, as JSON-ready values."""
+        """The options that differ from the defaults and change the loss, as JSON-ready
+        values."""
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name in ("top_k", "bins"):
+                continue  # they add metrics (reported as keys of their own), not change one
             if value != f.default:
                 out[f.name] = list(value) if isinstance(value, tuple) else value
         return out

@@ -12,88 +12,14 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
+from xentcli.core.metrics import MetricStats
 from xentcli.core.options import LossOptions
+from xentcli.core.sums import CompensatedSum
 from xentcli.errors import DataError
-
-__all__ = ["CompensatedSum", "LossStats", "Summary"]
-
-
-def _two_sum(a: float, b: float) -> tuple[float, float]:
-    """Knuth's TwoSum: ``s + e == a + b`` exactly, with ``s = fl(a + b)``."""
-    s = a + b
-    bb = s - a
-    e = (a - (s - bb)) + (b - bb)
-    return s, e
-
 
 LN2 = math.log(2.0)
 
-
-@dataclass(frozen=True)
-class CompensatedSum:
-    """A float sum kept as the unevaluated pair ``hi + lo`` (merged with TwoSum).
-
-    ``exp`` is nonzero only for sums of finite terms beyond float64's range: the value
-    is then ``(hi + lo) * 2**exp``, so a mean of huge but finite losses stays finite.
-    """
-
-    hi: float = 0.0
-    lo: float = 0.0
-    exp: int = 0
-
-    @classmethod
-    def of(cls, values: NDArray[np.float64]) -> CompensatedSum:
-        """The correctly rounded sum of ``values`` (``math.fsum``): ``np.sum``'s pairwise
-        sum is off by a few ulps, enough to differ from PyTorch in the 16th digit."""
-        terms = values.tolist()
-        try:
-            hi = math.fsum(terms)
-            # The rounding error of this block's sum, so that merged blocks stay exact
-            # (the total then does not depend on how the input was split).
-            lo = math.fsum([*terms, -hi]) if math.isfinite(hi) else 0.0
-            return cls(hi, lo)
-        except OverflowError:
-            # fsum raises when a partial sum leaves float64's range.
-            return cls(math.fsum(math.ldexp(v, -_SCALE) for v in terms), 0.0, _SCALE)
-
-    def scaled(self) -> CompensatedSum:
-        """The same value with ``exp`` raised by 64 (exact, barring subnormal ``lo``)."""
-        return CompensatedSum(
-            math.ldexp(self.hi, -_SCALE), math.ldexp(self.lo, -_SCALE), self.exp + _SCALE
-        )
-
-    def __add__(self, other: CompensatedSum) -> CompensatedSum:
-        a, b = self, other
-        while a.exp != b.exp:
-            a, b = (a.scaled(), b) if a.exp < b.exp else (a, b.scaled())
-        hi, err = _two_sum(a.hi, b.hi)
-        if math.isinf(hi) and math.isfinite(a.hi) and math.isfinite(b.hi):
-            # Two finite sums whose total leaves float64's range: go on scaled.
-            return a.scaled() + b.scaled()
-        if not math.isfinite(hi):
-            # inf - inf in the error term would turn an honest +inf total into NaN.
-            return CompensatedSum(a.hi + b.hi, 0.0, a.exp)
-        hi, lo = _two_sum(hi, a.lo + b.lo + err)
-        return CompensatedSum(hi, lo, a.exp)
-
-    def ratio(self, denominator: float) -> float:
-        """``sum / denominator``, rounded once (finite whenever the ratio fits float64)."""
-        total = self.hi + self.lo if math.isfinite(self.hi) else self.hi
-        try:
-            return math.ldexp(total / denominator, self.exp)
-        except OverflowError:
-            return math.inf
-
-    @property
-    def value(self) -> float:
-        """The sum rounded to one float (``inf`` beyond float64's range)."""
-        return self.ratio(1.0)
-
-
-_SCALE = 64
+__all__ = ["CompensatedSum", "LossStats", "Summary"]
 
 
 @dataclass(frozen=True)
@@ -139,6 +65,7 @@ class LossStats:
     sum_loss: CompensatedSum = field(default_factory=CompensatedSum)
     sum_weight: CompensatedSum = field(default_factory=CompensatedSum)
     sum_nll: CompensatedSum = field(default_factory=CompensatedSum)
+    metrics: MetricStats | None = None
 
     @property
     def n_counted(self) -> int:
@@ -166,6 +93,11 @@ class LossStats:
             sum_loss=self.sum_loss + other.sum_loss,
             sum_weight=self.sum_weight + other.sum_weight,
             sum_nll=self.sum_nll + other.sum_nll,
+            metrics=(
+                None
+                if self.metrics is None or other.metrics is None
+                else self.metrics + other.metrics
+            ),
         )
 
     def summary(self, *, final: bool = False) -> Summary:
@@ -221,6 +153,9 @@ class Summary:
         Samples excluded by ``ignore_index``; non-finite rows left out.
     options : dict
         The options that changed the number (those not at their default).
+    extra : dict
+        The extra metrics asked for (``top_k``, ``top_k_accuracy``, ``brier``,
+        ``mean_entropy``, ``bins``, ``ece``, ``mce``, ``rmsce``); flattened into the dict.
     """
 
     n: int
@@ -238,6 +173,7 @@ class Summary:
     ignored: int
     skipped: int
     options: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -283,8 +219,12 @@ class Summary:
             ignored=stats.n_ignored,
             skipped=stats.n_skipped,
             options=opts.changed() | ({"sample_weight": True} if stats.sample_weighted else {}),
+            extra=stats.metrics.summary() if stats.metrics is not None else {},
         )
 
     def as_dict(self) -> dict[str, Any]:
-        """The summary as a plain ``dict`` (JSON key order)."""
-        return asdict(self)
+        """The summary as a plain ``dict`` (JSON key order); the extra metrics (top-k
+        accuracy, Brier score, calibration errors, when asked for) are keys of their own."""
+        out = asdict(self)
+        out.update(out.pop("extra"))
+        return out

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from xentcli.core.compat import Profile
 from xentcli.core.kernel import logits_nll
+from xentcli.core.metrics import MetricStats, block_metrics
 from xentcli.core.options import LossOptions
 from xentcli.core.softmax import _shift_and_log_norm
 from xentcli.core.validate import (
@@ -41,6 +42,7 @@ class Terms:
     n_classes: int
     task: str
     notes: list[str] = field(default_factory=list)
+    metrics: MetricStats | None = None
 
 
 def _xlogy(t: NDArray[np.float64], logp: NDArray[np.float64], profile: Profile) -> Any:
@@ -119,7 +121,10 @@ def multiclass(
     soft = lab.ndim == 2 and lab.shape[1] == c and c > 1
     w = np.asarray(opts.weight, dtype=np.float64) if opts.weight is not None else None
     e = opts.label_smoothing
-    if opts.input_kind == "logits" and not soft and e == 0 and not with_probs:
+    if soft and (opts.top_k is not None or opts.bins is not None):
+        raise UsageError("--top-k and --metrics need class-index labels, not soft targets")
+    fast = opts.input_kind == "logits" and not soft and e == 0 and not with_probs
+    if fast and opts.bins is None:
         return _plain_logits(raw, lab, opts, profile, w)
     x, logp, notes = _multiclass_log_probs(raw, opts, profile)
     pred = np.argmax(x, axis=1).astype(np.int64)
@@ -154,6 +159,9 @@ def multiclass(
             loss = nll.copy() if w_y is None else w_y * nll
         loss[ignored] = 0.0
         denom = np.ones(n) if w_y is None or profile.denominator == "count" else w_y.astype(float)
+    metrics = None
+    if opts.top_k is not None or opts.bins is not None:
+        metrics = block_metrics(x, logp, label, ~ignored, opts.top_k, opts.bins)
     return Terms(
         label=label,
         pred=pred,
@@ -166,6 +174,7 @@ def multiclass(
         n_classes=c,
         task="multiclass-soft" if soft else "multiclass",
         notes=notes,
+        metrics=metrics,
     )
 
 
@@ -198,6 +207,10 @@ def _plain_logits(
     loss = nll.copy() if w_y is None else w_y * nll
     loss[ignored] = 0.0
     denom = np.ones(n) if w_y is None or profile.denominator == "count" else w_y.astype(float)
+    metrics = None
+    if opts.top_k is not None:
+        scores = np.asarray(raw, dtype=np.float64)
+        metrics = block_metrics(scores, None, label, ~ignored, opts.top_k, None)
     return Terms(
         label=label,
         pred=pred,
@@ -209,6 +222,7 @@ def _plain_logits(
         probs=None,
         n_classes=c,
         task="multiclass",
+        metrics=metrics,
     )
 
 
@@ -268,6 +282,8 @@ def binary(
     profile: Profile,
     with_probs: bool,
 ) -> Terms:
+    if opts.top_k is not None or opts.bins is not None:
+        raise UsageError("--top-k and --metrics apply to multiclass losses (a softmax)")
     if isinstance(opts.pos_weight, tuple) and len(opts.pos_weight) != 1:
         raise UsageError(
             f"--pos-weight has {len(opts.pos_weight)} values, but a binary loss has one "
@@ -330,6 +346,8 @@ def multilabel(
     n, c = raw.shape
     if opts.ignore_index is not None or opts.label_smoothing:
         raise UsageError("--ignore-index and --label-smoothing apply to multiclass losses")
+    if opts.top_k is not None or opts.bins is not None:
+        raise UsageError("--top-k and --metrics apply to multiclass losses (a softmax)")
     lab = np.asarray(labels)
     if lab.shape != (n, c):
         raise DataError(

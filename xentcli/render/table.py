@@ -93,6 +93,24 @@ def samples_table(result: LossResult, view: View, total: int | None = None) -> T
     return table
 
 
+_METRIC_ROWS = (
+    ("top_k_accuracy", "top-{top_k} accuracy", "true class among the {top_k} highest scores"),
+    ("brier", "Brier score", "mean of sum_c (p_c - onehot_c)^2"),
+    ("mean_entropy", "mean entropy", "nats; -sum_c p_c log p_c, averaged"),
+    ("ece", "ECE", "expected calibration error, {bins} bins"),
+    ("mce", "MCE", "largest gap between confidence and accuracy in a bin"),
+    ("rmsce", "RMSCE", "root-mean-square calibration error"),
+)
+
+
+def _metric_rows(grid: Table, extra: dict[str, object], p: int) -> None:
+    for key, name, meaning in _METRIC_ROWS:
+        if key in extra:
+            value = extra[key]
+            shown = fmt(float(value), p) if isinstance(value, (int, float)) else "nan"
+            grid.add_row(name.format(**extra), shown, meaning.format(**extra))
+
+
 def _opt(v: object) -> str:
     if isinstance(v, list):
         return ",".join(format(x, "g") for x in v)
@@ -137,6 +155,7 @@ def summary_panel(summary: Summary, precision: int | None = None) -> Panel:
     grid.add_row(
         "accuracy", fmt(summary.accuracy, p), f"{correct} of {counted} predicted correctly"
     )
+    _metric_rows(grid, summary.extra, p)
     changed = {k: v for k, v in summary.options.items() if k not in ("units", "reduction")}
     if changed:
         shown = ", ".join(f"{k.replace('_', '-')}={_opt(v)}" for k, v in changed.items())

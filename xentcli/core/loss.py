@@ -22,7 +22,13 @@ from xentcli.core.validate import (
 )
 from xentcli.errors import DataError
 
-__all__ = ["LossOptions", "LossResult", "concat_results", "cross_entropy"]
+__all__ = [
+    "LossOptions",
+    "LossResult",
+    "concat_results",
+    "cross_entropy",
+    "take_samples",
+]
 
 
 _A = TypeVar("_A", bound=np.ndarray[Any, Any])
@@ -343,4 +349,36 @@ def concat_results(results: Sequence[LossResult]) -> LossResult:
         summary=stats.summary(),
         position=cat("position"),
         notes=tuple(dict.fromkeys(n for r in results for n in r.notes)),
+    )
+
+
+def take_samples(result: LossResult, rows: NDArray[np.intp]) -> LossResult:
+    """The samples ``rows`` of a result (in that order), its statistics unchanged.
+
+    Examples
+    --------
+    >>> r = cross_entropy([[2.0, 0.0], [0.0, 0.0], [1.0, 3.0]], [0, 1, 0])
+    >>> take_samples(r, np.argsort(-r.nll)).index.tolist()
+    [2, 1, 0]
+    """
+
+    def pick(name: str) -> Any:
+        a = getattr(result, name)
+        return None if a is None else _readonly(np.asarray(a)[rows])
+
+    return LossResult(
+        index=pick("index"),
+        label=pick("label"),
+        pred=pick("pred"),
+        p_true=pick("p_true"),
+        log_p_true=pick("log_p_true"),
+        nll=pick("nll"),
+        loss=pick("loss"),
+        ignored=pick("ignored"),
+        probs=pick("probs"),
+        skipped=result.skipped,
+        stats=result.stats,
+        summary=result.summary,
+        position=pick("position"),
+        notes=result.notes,
     )

@@ -185,3 +185,20 @@ def test_binary_infinite_scores_are_certain_predictions(run_xent: Run, in_tmp_pa
     result = run_xent("loss", "x.csv", "-l", "y.csv", "-s", "-f", "jsonl")
     assert "infinite score on the wrong side of 0" in result.stderr
     assert "-inf logit" not in result.stderr
+
+
+def test_explain_errors_do_not_suggest_options_of_loss(run_xent: Run, in_tmp_path: Path) -> None:
+    (in_tmp_path / "x.csv").write_text("1,nan\n0,1\n")
+    (in_tmp_path / "y.csv").write_text("0\n1\n")
+    result = run_xent("explain", "x.csv", "-l", "y.csv")
+    error(result, 65, "x.csv line 1: NaN logit for class 1")
+    assert "--nonfinite" not in result.stderr
+
+
+@pytest.mark.parametrize("flag", [["--precision", "3"], ["--classes", "a,b,c,d,e,f,g,h,i,j"]])
+def test_softmax_text_options_with_npy_output_are_usage_errors(
+    run_xent: Run, in_tmp_path: Path, flag: list[str]
+) -> None:
+    result = run_xent("softmax", SAMPLE / "logits.npy", "-o", "p.npy", *flag)
+    error(result, 2, "applies to text output; .npy output is binary")
+    assert not (in_tmp_path / "p.npy").exists()

@@ -204,6 +204,9 @@ def _softmax(
     blocks = itertools.chain([first], stream.blocks)
     out = _out_format(fmt, output, stream)
     if out == "npy":
+        for flag, value in (("--classes", classes), ("--precision", precision)):
+            if value is not None:
+                raise UsageError(f"{flag} applies to text output; .npy output is binary")
         if (output is None or output == "-") and streams.stdout_isatty:
             raise UsageError(
                 "NPY is binary: write it with -o FILE.npy or pipe it into another program"

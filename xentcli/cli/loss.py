@@ -2,10 +2,8 @@
 
 import dataclasses
 import itertools
-from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
-import numpy as np
 import typer
 
 from xentcli.cli.emit import choose_format, emit_chunks, emit_table
@@ -63,7 +61,7 @@ from xentcli.cli.options import (
 from xentcli.cli.run import LossRun
 from xentcli.cli.sorting import DescOpt, SortKey, SortOpt
 from xentcli.cli.streams import Streams
-from xentcli.core import LossResult, concat_results, take_samples
+from xentcli.core import LossResult, concat_results, sorted_samples
 from xentcli.errors import UsageError
 from xentcli.io import read_vector
 from xentcli.render import View, loss_csv, loss_json, loss_jsonl
@@ -205,7 +203,7 @@ def _emit(
     results = run.results()
     results = itertools.chain([next(results)], results)
     if sort is not None:
-        results = iter([_sorted(results, sort, desc, view.head)])
+        results = iter([sorted_samples(results, sort.value, desc, view.head)])
     if out_format is OutputFormat.table:
         from xentcli.render.table import loss_table  # Rich only for tables
 
@@ -227,26 +225,3 @@ def _emit(
         delim = "," if out_format is OutputFormat.csv else "\t"
         chunks = loss_csv(results, view, run.summary, delim, summary_only)
         emit_chunks(streams, output, chunks)
-
-
-def _sorted(
-    results: Iterator[LossResult], key: SortKey, desc: bool, head: int | None
-) -> LossResult:
-    """All samples ordered by ``key`` (NaN last; ties by index), keeping only the best
-    ``head`` of each block on the way when a head is given, so memory stays bounded."""
-    kept: list[LossResult] = []
-    for r in results:
-        order = _order(r, key, desc)
-        if head is not None:
-            order = order[:head]
-        kept.append(take_samples(r, order))
-    merged = concat_results(kept)
-    order = _order(merged, key, desc)
-    return take_samples(merged, order if head is None else order[:head])
-
-
-def _order(r: LossResult, key: SortKey, desc: bool) -> Any:
-    values = np.asarray(getattr(r, key.value), dtype=np.float64)
-    primary = -values if desc else values
-    primary = np.where(np.isnan(primary), np.inf, primary)
-    return np.lexsort((r.index, primary))

@@ -3,7 +3,13 @@
 Arrays in, frozen dataclasses out. Importing it loads neither Typer nor Rich.
 """
 
-from xentcli.core.loss import LossResult, concat_results, cross_entropy, take_samples
+from xentcli.core.loss import (
+    LossResult,
+    concat_results,
+    cross_entropy,
+    sorted_samples,
+    take_samples,
+)
 from xentcli.core.options import LossOptions
 from xentcli.core.softmax import log_sigmoid, log_softmax, sigmoid, softmax
 from xentcli.core.stats import LossStats, Summary
@@ -22,5 +28,6 @@ __all__ = [
     "log_softmax",
     "sigmoid",
     "softmax",
+    "sorted_samples",
     "take_samples",
 ]

@@ -14,7 +14,6 @@ then is the chunk checked in detail, to name the row and the problem.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -91,6 +90,8 @@ def logits_nll(
         pred[a:b] = top
 
     if n * c >= PARALLEL_ELEMENTS and len(bounds) > 1 and _threads() > 1:
+        from concurrent.futures import ThreadPoolExecutor  # only for big blocks
+
         with ThreadPoolExecutor(_threads()) as pool:
             for _ in pool.map(work, bounds):
                 pass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -27,6 +27,7 @@ __all__ = [
     "LossResult",
     "concat_results",
     "cross_entropy",
+    "sorted_samples",
     "take_samples",
 ]
 
@@ -382,3 +383,32 @@ def take_samples(result: LossResult, rows: NDArray[np.intp]) -> LossResult:
         position=pick("position"),
         notes=result.notes,
     )
+
+
+def sorted_samples(
+    results: Iterable[LossResult], key: str, desc: bool = False, head: int | None = None
+) -> LossResult:
+    """The samples of blocks of one input, ordered by the field ``key`` (``nll``,
+    ``loss``, ``p_true``, ``index``): ascending unless ``desc``, NaN last, ties by index.
+    With ``head``, each block keeps only its first ``head`` on the way (bounded memory).
+
+    Examples
+    --------
+    >>> r = cross_entropy([[2.0, 0.0], [0.0, 0.0], [1.0, 3.0]], [0, 1, 0])
+    >>> sorted_samples([r], "nll", desc=True, head=2).index.tolist()
+    [2, 1]
+    """
+    kept = []
+    for r in results:
+        order = _order(r, key, desc)
+        kept.append(take_samples(r, order if head is None else order[:head]))
+    merged = concat_results(kept)
+    order = _order(merged, key, desc)
+    return take_samples(merged, order if head is None else order[:head])
+
+
+def _order(r: LossResult, key: str, desc: bool) -> NDArray[np.intp]:
+    values = np.asarray(getattr(r, key), dtype=np.float64)
+    primary = np.where(np.isnan(values), np.inf, -values if desc else values)
+    order: NDArray[np.intp] = np.lexsort((r.index, primary))
+    return order

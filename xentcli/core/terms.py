@@ -18,11 +18,13 @@ from xentcli.core.metrics import MetricStats, block_metrics
 from xentcli.core.options import LossOptions
 from xentcli.core.softmax import _shift_and_log_norm
 from xentcli.core.validate import (
+    SKIP_HINT,
     check_labels,
     check_log_probs,
     check_logits,
     check_probs,
     check_targets,
+    reject_nan_rows,
 )
 from xentcli.errors import DataError, UsageError
 
@@ -144,21 +146,15 @@ def multiclass(
         # PyTorch divides soft-target means by N, whatever the class weights.
         denom = np.ones(n)
     else:
-        label = _index_labels(lab, n, c, opts)
-        ignored = label == opts.ignore_index if opts.ignore_index is not None else np.zeros(n, bool)
-        known = (label >= 0) & (label < c)
-        y = np.where(known, label, 0)
+        label, ignored, known, y = _index_labels(lab, n, c, opts)
         nll = -logp[np.arange(n), y] + 0.0  # + 0.0: a certain class has nll 0, not -0
         nll[~known] = np.nan
-        w_y = w[y] if w is not None else None
+        smoothing = None
         if e > 0:
             with np.errstate(invalid="ignore"):
                 smooth = -(logp * w).sum(axis=1) if w is not None else -logp.sum(axis=1)
-            loss = (1.0 - e) * (nll if w_y is None else w_y * nll) + (e / c) * smooth
-        else:
-            loss = nll.copy() if w_y is None else w_y * nll
-        loss[ignored] = 0.0
-        denom = np.ones(n) if w_y is None or profile.denominator == "count" else w_y.astype(float)
+            smoothing = (e, c, smooth)
+        loss, denom = _weighted(nll, y, ignored, w, profile, smoothing)
     metrics = None
     if opts.top_k is not None or opts.bins is not None:
         metrics = block_metrics(x, logp, label, ~ignored, opts.top_k, opts.bins)
@@ -178,14 +174,43 @@ def multiclass(
     )
 
 
-def _index_labels(lab: NDArray[Any], n: int, c: int, opts: LossOptions) -> NDArray[np.int64]:
+def _index_labels(
+    lab: NDArray[Any], n: int, c: int, opts: LossOptions
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_], NDArray[np.int64]]:
+    """Validated class indices, which are ignored, which name a class, and a safe index
+    (0 where the label is no class, such as -100) to gather with."""
     if lab.ndim == 2 and lab.shape[1] != 1:
         raise DataError(
             f"labels have {lab.shape[1]} columns, but the scores have {c} classes: give "
             f"one class index per sample, or soft targets with {c} columns",
             source="labels",
         )
-    return check_labels(lab, n, c, opts.ignore_index)
+    label = check_labels(lab, n, c, opts.ignore_index)
+    ignored = label == opts.ignore_index if opts.ignore_index is not None else np.zeros(n, bool)
+    known = (label >= 0) & (label < c)
+    return label, ignored, known, np.where(known, label, 0)
+
+
+def _weighted(
+    nll: NDArray[np.float64],
+    y: NDArray[np.int64],
+    ignored: NDArray[np.bool_],
+    w: NDArray[np.float64] | None,
+    profile: Profile,
+    smoothing: tuple[float, int, NDArray[np.float64]] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """PyTorch's per-sample term (class weight; label smoothing ``(E, C, smooth)``; 0 when
+    ignored) and each sample's share of the mean's denominator."""
+    w_y = w[y] if w is not None else None
+    if smoothing is not None:
+        e, c, smooth = smoothing
+        loss = (1.0 - e) * (nll if w_y is None else w_y * nll) + (e / c) * smooth
+    else:
+        loss = nll.copy() if w_y is None else w_y * nll
+    loss[ignored] = 0.0
+    n = nll.shape[0]
+    denom = np.ones(n) if w_y is None or profile.denominator == "count" else w_y.astype(float)
+    return loss, denom
 
 
 def _plain_logits(
@@ -197,16 +222,10 @@ def _plain_logits(
 ) -> Terms:
     """Logits and class indices, nothing else: the chunked kernel, no (N, C) temporaries."""
     n, c = raw.shape
-    label = _index_labels(lab, n, c, opts)
-    ignored = label == opts.ignore_index if opts.ignore_index is not None else np.zeros(n, bool)
-    known = (label >= 0) & (label < c)
-    y = np.where(known, label, 0)
+    label, ignored, known, y = _index_labels(lab, n, c, opts)
     nll, pred = logits_nll(raw, y, opts.temperature)
     nll[~known] = np.nan
-    w_y = w[y] if w is not None else None
-    loss = nll.copy() if w_y is None else w_y * nll
-    loss[ignored] = 0.0
-    denom = np.ones(n) if w_y is None or profile.denominator == "count" else w_y.astype(float)
+    loss, denom = _weighted(nll, y, ignored, w, profile)
     metrics = None
     if opts.top_k is not None:
         scores = np.asarray(raw, dtype=np.float64)
@@ -234,14 +253,7 @@ def _log_sigmoid_pair(
     t = opts.temperature
     if kind == "logits":
         x = np.ascontiguousarray(raw, dtype=np.float64)
-        if np.isnan(x).any():
-            bad = np.flatnonzero(np.isnan(x.reshape(x.shape[0], -1)).any(axis=1))
-            raise DataError(
-                "NaN score (--nonfinite skip leaves such rows out)",
-                source="logits",
-                sample=int(bad[0]),
-                samples=[int(b) for b in bad[:1000]],
-            )
+        reject_nan_rows(x, "score", SKIP_HINT)
         with np.errstate(over="ignore"):
             z = x / t if t != 1 else x  # an overflow to +-inf is a probability of 1 or 0
         # log sigmoid(z) = -softplus(-z), computed without overflow for any z.

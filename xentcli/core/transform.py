@@ -8,23 +8,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from xentcli.core.softmax import _shift_and_log_norm, log_sigmoid
-from xentcli.core.validate import check_logits
+from xentcli.core.validate import check_logits, reject_nan_rows
 from xentcli.errors import DataError, UsageError
 
 __all__ = ["probabilities"]
 
 Link = Literal["softmax", "sigmoid"]
-
-
-def _check_finite_for_sigmoid(x: NDArray[np.float64]) -> None:
-    rows = np.flatnonzero(np.isnan(x.reshape(x.shape[0], -1)).any(axis=1))
-    if rows.size:
-        raise DataError(
-            "NaN score: it has no probability",
-            source="logits",
-            sample=int(rows[0]),
-            samples=[int(r) for r in rows[:1000]],
-        )
 
 
 def probabilities(
@@ -74,7 +63,7 @@ def probabilities(
         if temperature != 1:
             with np.errstate(over="ignore"):
                 x = x / temperature
-        _check_finite_for_sigmoid(x)
+        reject_nan_rows(x, "score: it has no probability")
         out = log_sigmoid(x)
         return out if log else np.exp(out)
     if x.ndim == 1:

@@ -43,6 +43,9 @@ def _more(bad: NDArray[np.intp], what: str) -> str:
     return f"; {extra} more {what}"
 
 
+SKIP_HINT = " (--nonfinite skip leaves such rows out)"
+
+
 def _places(rows: NDArray[Any]) -> list[int]:
     """The first offending rows, as ints, for the error to point at (at most 1000)."""
     return [int(r) for r in rows[:1000]]
@@ -80,6 +83,15 @@ def as_matrix(values: ArrayLike, source: str = "logits") -> NDArray[Any]:
             source="logits",
         )
     return arr
+
+
+def reject_nan_rows(x: NDArray[np.float64], what: str, hint: str = "") -> None:
+    """Raise naming the first row (axis 0) of ``x`` holding a NaN, and their count."""
+    if x.size == 0:
+        return
+    bad = np.flatnonzero(np.isnan(x.reshape(x.shape[0], -1)).any(axis=1))
+    if bad.size:
+        raise _at_rows(f"NaN {what}{_more(bad, 'rows contain NaN')}{hint}", bad)
 
 
 def nonfinite_rows(x: NDArray[np.float64], input_kind: str = "logits") -> NDArray[np.bool_]:
@@ -163,13 +175,7 @@ def check_probs(
     arr = _as_real_array(probs, "probabilities")
     x = np.ascontiguousarray(arr, dtype=np.float64)
     x2 = x if x.ndim == 2 else x.reshape(-1, 1)
-    bad = np.flatnonzero(np.isnan(x2).any(axis=1))
-    if bad.size:
-        raise _at_rows(
-            f"NaN probability{_more(bad, 'rows contain NaN')} "
-            "(--nonfinite skip leaves such rows out)",
-            bad,
-        )
+    reject_nan_rows(x2, "probability", SKIP_HINT)
     bad = np.flatnonzero(((x2 < 0) | (x2 > 1)).any(axis=1))
     if bad.size:
         row = x2[bad[0]]
@@ -235,13 +241,7 @@ def check_log_probs(
     arr = _as_real_array(log_probs, "log-probabilities")
     x = np.ascontiguousarray(arr, dtype=np.float64)
     x2 = x if x.ndim == 2 else x.reshape(-1, 1)
-    bad = np.flatnonzero(np.isnan(x2).any(axis=1))
-    if bad.size:
-        raise _at_rows(
-            f"NaN log-probability{_more(bad, 'rows contain NaN')} "
-            "(--nonfinite skip leaves such rows out)",
-            bad,
-        )
+    reject_nan_rows(x2, "log-probability", SKIP_HINT)
     tol = _tolerance(arr.dtype)
     bad = np.flatnonzero((x2 > tol).any(axis=1))
     if bad.size:

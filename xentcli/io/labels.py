@@ -14,7 +14,7 @@ from xentcli.io.blocks import Locator
 from xentcli.io.fastparse import parse_numeric_block
 from xentcli.io.npy import load_npy, load_npz
 from xentcli.io.sources import Source
-from xentcli.io.text import decode, is_number, read_rows, sniff_delimiter
+from xentcli.io.text import decode, is_number, read_rows, text_delimiter
 
 
 def label_tokens_to_ints(
@@ -71,7 +71,7 @@ def read_labels_file(
     if fast is not None and not (fast[1] == 2 and n_samples == len(fast[0]) + 1):
         return fast[0], Locator(src.name, first_line=fast[1])
     text = decode(src.data, src.name)
-    delim = "," if src.format == "csv" else "\t" if src.format == "tsv" else sniff_delimiter(text)
+    delim = text_delimiter(src.format, text)
     rows = read_rows(text, delim, src.name)
     fields, lines = rows.fields, rows.lines
     if not fields:

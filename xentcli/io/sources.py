@@ -35,36 +35,37 @@ class Source:
     is_stdin: bool = False
 
 
-def _sniff(data: bytes) -> Format:
-    if data.startswith(NPY_MAGIC):
+def detect_format(path: str, head: bytes, forced: Format | None = None) -> Format:
+    """``forced`` if given, else the file extension, else sniffed from the first bytes
+    (NPY magic, a zip header for NPZ, text otherwise)."""
+    if forced is not None:
+        return forced
+    ext = os.path.splitext(path)[1].lower() if path != "-" else ""
+    if ext in _EXTENSIONS:
+        return _EXTENSIONS[ext]
+    if head.startswith(NPY_MAGIC):
         return "npy"
-    if data.startswith(ZIP_MAGIC):
+    if head.startswith(ZIP_MAGIC):
         return "npz"
     return "txt"
 
 
-def read_source(path: str, stdin: BinaryIO | None, forced: Format | None = None) -> Source:
-    """Read a whole input (``-`` is stdin) and decide its format.
-
-    The format is ``forced`` if given, else the file extension, else sniffed from the
-    content (NPY magic bytes, a zip header for NPZ, text otherwise).
+def open_input(path: str, stdin: BinaryIO | None) -> tuple[BinaryIO, str]:
+    """The binary stream of ``path`` (``-``: stdin) and the name to show for it.
 
     Raises
     ------
+    UsageError
+        ``-`` with no standard input.
     InputError
-        The file does not exist or cannot be read.
+        The file does not exist or cannot be opened.
     """
     if path == "-":
         if stdin is None:
             raise UsageError("no standard input to read from")
-        try:
-            data = stdin.read()
-        except OSError as exc:
-            raise InputError(f"cannot read standard input: {exc.strerror or exc}") from exc
-        return Source(STDIN_NAME, data, forced or _sniff(data), is_stdin=True)
+        return stdin, STDIN_NAME
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        return open(path, "rb"), path
     except FileNotFoundError:
         raise InputError("no such file", where=path) from None
     except IsADirectoryError:
@@ -73,6 +74,22 @@ def read_source(path: str, stdin: BinaryIO | None, forced: Format | None = None)
         raise InputError("permission denied", where=path) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", where=path) from exc
-    ext = os.path.splitext(path)[1].lower()
-    fmt = forced or _EXTENSIONS.get(ext) or _sniff(data)
-    return Source(path, data, fmt)
+
+
+def read_source(path: str, stdin: BinaryIO | None, forced: Format | None = None) -> Source:
+    """Read a whole input (``-`` is stdin) and decide its format (:func:`detect_format`).
+
+    Raises
+    ------
+    InputError
+        The file does not exist or cannot be read.
+    """
+    fh, name = open_input(path, stdin)
+    try:
+        data = fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", where=name) from exc
+    finally:
+        if fh is not stdin:
+            fh.close()
+    return Source(name, data, detect_format(path, data, forced), is_stdin=fh is stdin)

@@ -9,50 +9,19 @@ the fast parser, anything else through the strict one, with physical line number
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Generator, Iterator
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from xentcli.errors import DataError, InputError, UsageError
+from xentcli.errors import DataError, UsageError
 from xentcli.io import blocks
 from xentcli.io.blocks import Block, Locator, ScoreStream, read_bytes
 from xentcli.io.fastparse import parse_numeric_block
 from xentcli.io.npy import MAX_HEADER
 from xentcli.io.npystream import npy_stream, npz_stream
-from xentcli.io.sources import _EXTENSIONS, NPY_MAGIC, STDIN_NAME, ZIP_MAGIC, Format
-from xentcli.io.text import decode, is_number, read_table, sniff_delimiter
-
-
-def _open(path: str, stdin: BinaryIO | None) -> tuple[BinaryIO, str]:
-    if path == "-":
-        if stdin is None:
-            raise UsageError("no standard input to read from")
-        return stdin, STDIN_NAME
-    try:
-        return open(path, "rb"), path  # closed by the block iterator
-    except FileNotFoundError:
-        raise InputError("no such file", where=path) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", where=path) from None
-    except PermissionError:
-        raise InputError("permission denied", where=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", where=path) from exc
-
-
-def _format(path: str, head: bytes, forced: Format | None) -> Format:
-    if forced is not None:
-        return forced
-    ext = os.path.splitext(path)[1].lower() if path != "-" else ""
-    if ext in _EXTENSIONS:
-        return _EXTENSIONS[ext]
-    if head.startswith(NPY_MAGIC):
-        return "npy"
-    if head.startswith(ZIP_MAGIC):
-        return "npz"
-    return "txt"
+from xentcli.io.sources import STDIN_NAME, Format, detect_format, open_input
+from xentcli.io.text import decode, is_number, read_table, text_delimiter
 
 
 def open_scores(path: str, stdin: BinaryIO | None, opts: Any) -> ScoreStream:
@@ -64,10 +33,10 @@ def open_scores(path: str, stdin: BinaryIO | None, opts: Any) -> ScoreStream:
     UsageError, InputError, DataError
         With the file, line and column of the problem.
     """
-    fh, name = _open(path, stdin)
+    fh, name = open_input(path, stdin)
     try:
         head = read_bytes(fh, blocks.BLOCK_BYTES, name)
-        fmt = _format(path, head, opts.input_format)
+        fmt = detect_format(path, head, opts.input_format)
         if opts.key is not None and fmt != "npz":
             raise UsageError(f"--key applies to .npz input, but {name} is {fmt}")
         if fmt in ("csv", "tsv", "txt"):
@@ -90,16 +59,6 @@ def open_scores(path: str, stdin: BinaryIO | None, opts: Any) -> ScoreStream:
 
 
 # --- NPY and NPZ --------------------------------------------------------------------------
-
-
-def _text_delimiter(fmt: Format, text: str, opts: Any) -> str:
-    if opts.delimiter is not None:
-        return str(opts.delimiter)
-    if fmt == "csv":
-        return ","
-    if fmt == "tsv":
-        return "\t"
-    return sniff_delimiter(text)
 
 
 def _cut(buf: bytes, eof: bool) -> int:
@@ -175,7 +134,7 @@ def _text_stream(fh: BinaryIO, head: bytes, name: str, fmt: Format, opts: Any) -
         text = decode(prefix, name, first_line=buf_line, first_block=buf_line == 1)
         if not text.strip():
             raise DataError("the input is empty (no rows)", where=name)
-        delim = _text_delimiter(fmt, text, opts)
+        delim = text_delimiter(fmt, text, opts.delimiter)
         try:
             table = _first_table(text, name, delim, opts, buf_line)
         except DataError:

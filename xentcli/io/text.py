@@ -90,6 +90,17 @@ def decode(data: bytes, name: str, first_line: int = 1, first_block: bool = True
         ) from None
 
 
+def text_delimiter(fmt: str, text: str, forced: str | None = None) -> str:
+    """``forced`` (``--delimiter``), else ``,`` for CSV and tab for TSV, else sniffed."""
+    if forced is not None:
+        return forced
+    if fmt == "csv":
+        return ","
+    if fmt == "tsv":
+        return "\t"
+    return sniff_delimiter(text)
+
+
 def sniff_delimiter(text: str) -> str:
     """Delimiter of a ``.txt``/stdin text: tab, comma or whitespace, from the first line."""
     for line in text.splitlines():

@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from xentcli.errors import DataError, UsageError
 from xentcli.io.npy import load_npy
 from xentcli.io.sources import read_source
-from xentcli.io.text import decode, is_number, read_rows, sniff_delimiter
+from xentcli.io.text import decode, is_number, read_rows, text_delimiter
 
 
 def _numbers(tokens: list[tuple[str, str]], what: str) -> NDArray[np.float64]:
@@ -61,7 +61,7 @@ def read_vector(spec: str, what: str) -> NDArray[np.float64]:
             )
         return np.asarray(arr, dtype=np.float64)
     text = decode(src.data, src.name)
-    delim = "," if src.format == "csv" else "\t" if src.format == "tsv" else sniff_delimiter(text)
+    delim = text_delimiter(src.format, text)
     rows = read_rows(text, delim, src.name)
     tokens = [
         (f"{src.name} line {line}", tok)

@@ -14,6 +14,8 @@ import typer
 from xentcli.errors import GateError, UsageError
 from xentcli.io.text import is_number
 
+#: The metrics --top-k and --metrics add (each has an interval with --ci).
+_EXTRA = ("top_k_accuracy", "brier", "mean_entropy", "ece", "mce", "rmsce")
 #: Summary keys a gate may test (the numbers of the JSON summary).
 METRICS = (
     "n",
@@ -26,13 +28,11 @@ METRICS = (
     "accuracy",
     "ignored",
     "skipped",
-    "top_k_accuracy",
-    "brier",
-    "mean_entropy",
-    "ece",
-    "mce",
-    "rmsce",
+    *_EXTRA,
+    *(f"ci_{m}_{side}" for m in ("loss", "accuracy", *_EXTRA) for side in ("lo", "hi")),
 )
+#: The option that makes each optional metric part of the summary.
+_ASKED_BY = {"top_k_accuracy": "--top-k K", "ci_": "--ci LEVEL"}
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
     ">=": operator.ge,
@@ -64,8 +64,9 @@ class Gate:
         return f"{self.metric} {self.op} {self.threshold:g}"
 
 
-def parse_gates(specs: Sequence[str] | None) -> list[Gate]:
-    """Parse ``--fail-if`` values; a malformed one is a usage error (exit 2)."""
+def parse_gates(specs: Sequence[str] | None, metrics: Sequence[str] = METRICS) -> list[Gate]:
+    """Parse ``--fail-if`` values (``metrics``: the names a command's summary offers); a
+    malformed one is a usage error (exit 2)."""
     gates = []
     for spec in specs or ():
         m = _GATE.fullmatch(spec)
@@ -75,9 +76,9 @@ def parse_gates(specs: Sequence[str] | None) -> list[Gate]:
                 "(operators: < <= > >=)"
             )
         metric, op, value = m.group(1), m.group(2), float(m.group(3))
-        if metric not in METRICS:
+        if metric not in metrics:
             raise UsageError(
-                f"--fail-if {spec!r}: no metric {metric!r} (metrics: {', '.join(METRICS)})"
+                f"--fail-if {spec!r}: no metric {metric!r} (metrics: {', '.join(metrics)})"
             )
         if math.isnan(value):
             raise UsageError(f"--fail-if {spec!r}: the threshold must be a number, not nan")
@@ -85,13 +86,26 @@ def parse_gates(specs: Sequence[str] | None) -> list[Gate]:
     return gates
 
 
+def flat_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary's numbers, with each interval bound of ``ci`` as ``ci_<metric>_lo`` /
+    ``ci_<metric>_hi`` (the names gates, leaderboards and CSV columns use)."""
+    out = dict(summary)
+    ci = out.get("ci")
+    if isinstance(ci, dict):
+        for key, bounds in ci.items():
+            if isinstance(bounds, list):
+                out[f"ci_{key}_lo"], out[f"ci_{key}_hi"] = bounds
+    return out
+
+
 def check_gates(gates: Sequence[Gate], summary: dict[str, Any]) -> None:
     """Raise :class:`GateError` naming every condition that holds. A metric that is
     undefined (NaN, reported as null) fails its gate: it cannot be shown to pass."""
     failed = []
+    summary = flat_summary(summary)
     for gate in gates:
         if gate.metric not in summary:
-            flag = "--top-k K" if gate.metric == "top_k_accuracy" else "--metrics"
+            flag = next((f for k, f in _ASKED_BY.items() if gate.metric.startswith(k)), "--metrics")
             raise UsageError(f"--fail-if {gate}: {gate.metric} is reported only with {flag}")
         value = summary[gate.metric]
         value = math.nan if value is None else float(value)

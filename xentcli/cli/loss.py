@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from xentcli.cli.batch import Entry, JobsOpt, check_batch, run_batch, sort_entries
 from xentcli.cli.emit import choose_format, emit_chunks, emit_table
 from xentcli.cli.errors import guarded
 from xentcli.cli.gates import FailIfOpt, check_gates, parse_gates
@@ -13,11 +14,16 @@ from xentcli.cli.inputs import open_loss_stream, read_options
 from xentcli.cli.loss_options import (
     BinaryOpt,
     BinsOpt,
+    BootstrapOpt,
+    CiOpt,
     ClassAxisOpt,
     ClipOpt,
     Compat,
     CompatOpt,
     EmptyOpt,
+    ExtraOpt,
+    HistOpt,
+    HistPlotOpt,
     IgnoreIndexOpt,
     InputKind,
     InputKindOpt,
@@ -26,12 +32,14 @@ from xentcli.cli.loss_options import (
     MultiLabelOpt,
     Nonfinite,
     NonfiniteOpt,
+    PerClassOpt,
     PosWeightOpt,
     Reduction,
     ReductionOpt,
     RenormalizeOpt,
     SampleWeightColOpt,
     SampleWeightOpt,
+    SeedOpt,
     TemperatureOpt,
     TopKOpt,
     Units,
@@ -47,8 +55,8 @@ from xentcli.cli.options import (
     FormatOpt,
     HeaderOpt,
     HeadOpt,
-    InputArg,
     InputFormatOpt,
+    InputsArg,
     KeyOpt,
     LabelColOpt,
     LabelsOpt,
@@ -58,19 +66,20 @@ from xentcli.cli.options import (
     OutputOpt,
     PrecisionOpt,
 )
+from xentcli.cli.progress import QuietOpt, RowProgress
 from xentcli.cli.run import LossRun
-from xentcli.cli.sorting import DescOpt, SortKey, SortOpt
+from xentcli.cli.sorting import DescOpt, SortOpt, metric_sort_key, sample_sort_key
 from xentcli.cli.streams import Streams
 from xentcli.core import LossResult, concat_results, sorted_samples
-from xentcli.errors import UsageError
-from xentcli.io import read_vector
+from xentcli.errors import GateError, UsageError
+from xentcli.io import ReadOptions, read_vector, write_atomic
 from xentcli.render import View, loss_csv, loss_json, loss_jsonl
 from xentcli.render.records import DEFAULT_HEAD
 
 
 @guarded
 def loss(
-    input: InputArg = None,
+    input: InputsArg = None,
     labels: LabelsOpt = None,
     label_col: LabelColOpt = None,
     classes: ClassesOpt = None,
@@ -115,9 +124,18 @@ def loss(
     top_k: TopKOpt = None,
     metrics: MetricsOpt = False,
     bins: BinsOpt = None,
+    extra: ExtraOpt = False,
+    per_class: PerClassOpt = False,
+    ci: CiOpt = None,
+    bootstrap: BootstrapOpt = None,
+    seed: SeedOpt = None,
+    hist: HistOpt = False,
+    plot: HistPlotOpt = None,
     sort: SortOpt = None,
     desc: DescOpt = False,
     fail_if: FailIfOpt = None,
+    jobs: JobsOpt = 0,
+    quiet: QuietOpt = False,
     max_errors: MaxErrorsOpt = DEFAULT_MAX_ERRORS,
     no_color: NoColorOpt = False,
     debug: DebugOpt = False,
@@ -153,6 +171,12 @@ def loss(
         top_k=top_k,
         metrics=metrics,
         bins=bins,
+        extra=extra,
+        per_class=per_class,
+        ci=ci,
+        bootstrap=bootstrap,
+        seed=seed,
+        hist=hist or plot is not None,
     )
     if sample_weight is not None and sample_weight_col is not None:
         raise UsageError(
@@ -170,19 +194,99 @@ def loss(
     )
     gates = parse_gates(fail_if)
     out_format = choose_format(fmt, output, streams)
-    with open_loss_stream(streams, input, labels, opts) as stream:
-        run = LossRun(stream, options, sw, with_probs=probs)
+    if plot is not None:
+        from xentcli.render.plots import require_matplotlib
+
+        require_matplotlib()  # before any work: a missing extra is a usage error
+    if input is not None and len(input) > 1:
+        per_sample = [
+            flag
+            for flag, on in (
+                ("--probs", probs),
+                ("--extra", extra),
+                ("--head", head is not None),
+                ("--plot", plot is not None),
+            )
+            if on
+        ]
+        if per_sample:
+            raise UsageError(
+                f"{', '.join(per_sample)}: several inputs give one summary each, no "
+                "per-sample output; run one input at a time for it"
+            )
+        if out_format is OutputFormat.table and (per_class or hist):
+            raise UsageError(
+                "with several inputs the table is a leaderboard: for --per-class or --hist "
+                "use -f json (a summary per input) or run one input at a time"
+            )
+        check_batch(input, labels)
+        order = metric_sort_key(sort)
+        entries = run_batch(input, labels, opts, options, sw, jobs, max_errors, streams)
+        if order is not None:
+            entries = sort_entries(entries, order, desc)
+        _emit_leaderboard(streams, output, out_format, entries, precision, opts, order)
+        failed = []
+        for entry in entries:
+            try:
+                check_gates(gates, entry.summary.as_dict())
+            except GateError as exc:
+                failed.append(f"{entry.input}: {exc.message.removeprefix('--fail-if: ')}")
+        if failed:
+            raise GateError("--fail-if: " + "; ".join(failed))
+        return
+    sort = sample_sort_key(sort)
+    path = input[0] if input else None
+    # Nothing reaches stdout before the end of a table or a file; streamed records on a
+    # terminal would mix with the bar.
+    bar = not quiet and (
+        out_format is OutputFormat.table or output not in (None, "-") or not streams.stdout_isatty
+    )
+    with (
+        open_loss_stream(streams, path, labels, opts) as stream,
+        RowProgress(streams, stream.name, bar) as progress,
+    ):
+        run = LossRun(stream, options, sw, with_probs=probs, progress=progress)
         view = View(
             class_names=stream.class_names,
             with_probs=probs,
             head=head,
             precision=precision,
             show_ignored=options.ignore_index is not None,
+            extra=options.extra,
         )
         _emit(streams, output, out_format, run, view, summary, sort, desc)
+    if plot is not None:
+        from xentcli.render.plots import histogram_png
+
+        write_atomic(plot, [histogram_png(run.summary(), stream.name)])
     run.warn(streams)
     if gates:
         check_gates(gates, run.summary().as_dict())
+
+
+def _emit_leaderboard(
+    streams: Streams,
+    output: str | None,
+    out_format: OutputFormat,
+    entries: list[Entry],
+    precision: int | None,
+    opts: ReadOptions,
+    order: str | None,
+) -> None:
+    """One summary per input, in the chosen format."""
+    from xentcli.render import leaderboard as board
+
+    runs = [(e.input, e.summary) for e in entries]
+    names = opts.classes
+    if out_format is OutputFormat.table:
+        emit_table(streams, output, board.leaderboard_table(runs, precision, order))
+    elif out_format is OutputFormat.json:
+        emit_chunks(streams, output, [board.leaderboard_json(runs, precision, names)])
+    elif out_format is OutputFormat.jsonl:
+        emit_chunks(streams, output, [board.leaderboard_jsonl(runs, precision, names)])
+    else:
+        delim = "," if out_format is OutputFormat.csv else "\t"
+        emit_chunks(streams, output, [board.leaderboard_csv(runs, precision, names, delim)])
 
 
 def _emit(
@@ -192,7 +296,7 @@ def _emit(
     run: LossRun,
     view: View,
     summary_only: bool,
-    sort: SortKey | None = None,
+    sort: str | None = None,
     desc: bool = False,
 ) -> None:
     """Stream the results in the chosen format (a table waits for the whole input).
@@ -203,7 +307,7 @@ def _emit(
     results = run.results()
     results = itertools.chain([next(results)], results)
     if sort is not None:
-        results = iter([sorted_samples(results, sort.value, desc, view.head)])
+        results = iter([sorted_samples(results, sort, desc, view.head)])
     if out_format is OutputFormat.table:
         from xentcli.render.table import loss_table  # Rich only for tables
 

@@ -265,6 +265,69 @@ BinsOpt = Annotated[
         rich_help_panel=METRICS_PANEL,
     ),
 ]
+ExtraOpt = Annotated[
+    bool,
+    typer.Option(
+        "--extra",
+        help="Add per-sample columns: rank of the true class, margin (top-1 minus true-class "
+        "log-probability) and entropy of the predicted distribution.",
+        rich_help_panel=METRICS_PANEL,
+    ),
+]
+PerClassOpt = Annotated[
+    bool,
+    typer.Option(
+        "--per-class",
+        help="Break the summary down by true class: support, mean NLL, accuracy, mean "
+        "confidence, share of the loss.",
+        rich_help_panel=METRICS_PANEL,
+    ),
+]
+CiOpt = Annotated[
+    Optional[float],
+    typer.Option(
+        "--ci",
+        help="Add a bootstrap interval at this level (e.g. 0.95) for the loss and the accuracy.",
+        metavar="LEVEL",
+        rich_help_panel=METRICS_PANEL,
+    ),
+]
+BootstrapOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--bootstrap",
+        help="Bootstrap replicates behind --ci (default 1000).",
+        metavar="B",
+        rich_help_panel=METRICS_PANEL,
+    ),
+]
+SeedOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--seed",
+        help="Seed of the bootstrap (default: a fresh one, recorded in the summary).",
+        rich_help_panel=METRICS_PANEL,
+    ),
+]
+HistOpt = Annotated[
+    bool,
+    typer.Option(
+        "--hist",
+        help="Add a histogram of the per-sample NLL (drawn under the table; "
+        "nll_histogram in JSON).",
+        rich_help_panel=METRICS_PANEL,
+    ),
+]
+HistPlotOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--plot",
+        help="Also draw the histogram of the per-sample NLL to this PNG image (implies "
+        "--hist; needs matplotlib: pip install 'xentcli[plot]').",
+        metavar="FILE.png",
+        rich_help_panel=METRICS_PANEL,
+    ),
+]
 
 
 def parse_weight(spec: str | None) -> tuple[float, ...] | None:
@@ -295,10 +358,18 @@ def loss_options(
     top_k: int | None = None,
     metrics: bool = False,
     bins: int | None = None,
+    extra: bool = False,
+    per_class: bool = False,
+    ci: float | None = None,
+    bootstrap: int | None = None,
+    seed: int | None = None,
+    hist: bool = False,
 ) -> LossOptions:
     """The core options from the command-line values (a UsageError if they are invalid)."""
     if binary and multi_label:
         raise UsageError("--binary and --multi-label exclude each other")
+    if ci is None and (bootstrap is not None or seed is not None):
+        raise UsageError("--bootstrap and --seed set up the interval of --ci; add --ci 0.95")
     pw: tuple[float, ...] | float | None = None
     if pos_weight is not None:
         values = tuple(read_vector(pos_weight, "--pos-weight").tolist())
@@ -321,4 +392,10 @@ def loss_options(
         class_axis=class_axis,
         top_k=top_k,
         bins=bins if bins is not None else (15 if metrics else None),
+        extra=extra,
+        per_class=per_class,
+        ci=ci,
+        bootstrap=bootstrap if bootstrap is not None else 1000,
+        seed=seed,
+        hist=hist,
     )

@@ -34,6 +34,15 @@ InputArg = Annotated[
         metavar="[INPUT]",
     ),
 ]
+InputsArg = Annotated[
+    Optional[list[str]],
+    typer.Argument(
+        help="Logits: a .csv/.tsv/.txt/.npy/.npz file, or - for stdin (the default when "
+        "data is piped in). Several files: one summary each, side by side.",
+        show_default=False,
+        metavar="[INPUT]...",
+    ),
+]
 LabelsOpt = Annotated[
     Optional[str],
     typer.Option(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from xentcli.cli.progress import RowProgress
 from xentcli.cli.streams import Streams
 from xentcli.core import LossOptions, LossResult, LossStats, Summary, cross_entropy
 from xentcli.errors import DataError, UsageError
@@ -51,6 +52,8 @@ class LossRun:
     nan: _Places = field(default_factory=_Places)
     infinite: _Places = field(default_factory=_Places)
     notes: dict[str, None] = field(default_factory=dict)
+    #: Told the number of input rows done after each block; closed when all are in.
+    progress: RowProgress | None = None
 
     def results(self) -> Iterator[LossResult]:
         """Compute every block, in order; errors name their file and line.
@@ -64,6 +67,8 @@ class LossRun:
             if pending is not None:
                 yield pending
             pending = result
+        if self.progress is not None:
+            self.progress.close()  # before a table is printed
         if self.sample_weight is not None and len(self.sample_weight) != self.stream.rows:
             raise self._weights_mismatch(self.stream.rows)
         self.summary()
@@ -95,6 +100,8 @@ class LossRun:
                 )
             self._tally(result, block.inputs.locate, block.start)
             self.stats = result.stats if self.stats is None else self.stats + result.stats
+            if self.progress is not None:
+                self.progress(block.start + block.rows)
             yield result
 
     def summary(self) -> Summary:

@@ -1,27 +1,24 @@
-"""``--sort KEY [--desc]``: per-sample output in order, to list the worst samples."""
+"""``--sort KEY [--desc]``: per-sample output in order, or a leaderboard of several inputs."""
 
-from enum import StrEnum
 from typing import Annotated, Optional
 
 import typer
 
+from xentcli.cli.gates import METRICS
 from xentcli.cli.options import OUTPUT_PANEL
+from xentcli.errors import UsageError
 
-
-class SortKey(StrEnum):
-    nll = "nll"
-    loss = "loss"
-    p_true = "p_true"
-    sample_index = "index"  # (the name "index" would shadow str.index)
-
+#: Per-sample fields ``--sort`` orders one input's samples by.
+SAMPLE_KEYS = ("nll", "loss", "p_true", "index")
 
 SortOpt = Annotated[
-    Optional[SortKey],
+    Optional[str],
     typer.Option(
         "--sort",
-        help="Order the samples by this field (ascending; NaN last); with --head N, only "
-        "the first N are kept, in bounded memory.",
-        case_sensitive=False,
+        help="Order the samples by nll, loss, p_true or index (ascending; NaN last); with "
+        "--head N, only the first N are kept, in bounded memory. With several inputs: "
+        "order them by a summary metric (loss, accuracy, ece, ...).",
+        metavar="KEY",
         rich_help_panel=OUTPUT_PANEL,
     ),
 ]
@@ -29,3 +26,27 @@ DescOpt = Annotated[
     bool,
     typer.Option("--desc", help="With --sort: descending order.", rich_help_panel=OUTPUT_PANEL),
 ]
+
+
+def sample_sort_key(value: str | None) -> str | None:
+    """``--sort`` for one input: a per-sample field."""
+    if value is None:
+        return None
+    key = value.lower()
+    if key not in SAMPLE_KEYS:
+        extra = " (a summary metric orders several inputs)" if key in METRICS else ""
+        raise UsageError(f"--sort {value!r}: samples are sorted by {', '.join(SAMPLE_KEYS)}{extra}")
+    return key
+
+
+def metric_sort_key(value: str | None) -> str | None:
+    """``--sort`` for several inputs: a number of the summary."""
+    if value is None:
+        return None
+    key = value.lower()
+    if key not in METRICS:
+        raise UsageError(
+            f"--sort {value!r}: several inputs are sorted by a summary metric "
+            f"({', '.join(METRICS[:10])}, ...)"
+        )
+    return key

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from xentcli.core.bootstrap import ReplicateSums
 from xentcli.core.compat import PROFILES
+from xentcli.core.histogram import NllHistogram
 from xentcli.core.options import LossOptions
+from xentcli.core.perclass import ClassStats
 from xentcli.core.positions import flatten_positions
 from xentcli.core.stats import LN2, CompensatedSum, LossStats
 from xentcli.core.stats import Summary as Summary
-from xentcli.core.terms import binary, multiclass, multilabel
+from xentcli.core.terms import Terms, binary, multiclass, multilabel
 from xentcli.core.validate import (
     as_matrix,
     check_sample_weight,
@@ -80,6 +84,13 @@ class LossResult:
     notes : tuple of str
         Things the user should know about this result (a ``compat`` profile accepting
         unnormalised rows, ...).
+    rank, margin, entropy : ndarray of float64, shape (N,), or None
+        With ``options.extra``: the rank of the true class by descending score (equal
+        scores ordered by class index, as ``argmax`` does, so rank 1 is a right
+        prediction; scikit-learn's top-k accuracy orders ties the other way; NaN when the
+        label is no class), the
+        margin ``max_c log p_c - log p_true`` (0 when the prediction is right) and the
+        entropy ``-sum_c p_c log p_c`` of the predicted distribution, in ``units``.
     stats : LossStats
         Mergeable partial statistics of this block.
     summary : Summary
@@ -97,9 +108,16 @@ class LossResult:
     probs: NDArray[np.float64] | None
     skipped: NDArray[np.int64] = field(repr=False)
     stats: LossStats = field(repr=False)
-    summary: Summary
     position: NDArray[np.int64] | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
+    rank: NDArray[np.float64] | None = field(default=None, repr=False)
+    margin: NDArray[np.float64] | None = field(default=None, repr=False)
+    entropy: NDArray[np.float64] | None = field(default=None, repr=False)
+
+    @cached_property
+    def summary(self) -> Summary:
+        """Summary of these samples' statistics (computed on first use)."""
+        return self.stats.summary()
 
     @property
     def n(self) -> int:
@@ -274,6 +292,25 @@ def cross_entropy(
     else:
         sum_weight = CompensatedSum.of(ones)
     n = terms.nll.shape[0]
+    per_class = None
+    if opts.per_class and terms.confidence is not None:
+        lab_c = terms.label[counted]
+        per_class = ClassStats.of(
+            terms.n_classes,
+            lab_c,
+            terms.nll[counted],
+            loss_terms[counted],
+            terms.correct[counted],
+            terms.confidence[counted],
+        )
+    histogram = None
+    if opts.hist:
+        histogram = NllHistogram.of(counted_nll / LN2 if opts.units == "bits" else counted_nll)
+    replicates = None
+    if opts.ci is not None:
+        replicates = _replicates(
+            loss_terms, denom_terms, terms, counted, opts, first_index, kept, n_all
+        )
     stats = LossStats(
         n_classes=terms.n_classes,
         options=opts,
@@ -287,12 +324,19 @@ def cross_entropy(
         sum_weight=sum_weight,
         sum_nll=sum_nll,
         metrics=terms.metrics,
+        per_class=per_class,
+        replicates=replicates,
+        histogram=histogram,
     )
     nll, loss = terms.nll, terms.loss
     p_true = np.exp(-nll)
     if opts.units == "bits":
         nll, loss = nll / LN2, loss / LN2
     index = np.arange(first_index, first_index + n_all, dtype=np.int64)
+    extra = [terms.rank, terms.margin, terms.entropy]
+    if opts.units == "bits" and terms.margin is not None and terms.entropy is not None:
+        extra[1:] = [terms.margin / LN2, terms.entropy / LN2]
+    rank, margin, entropy = (None if a is None else _readonly(a) for a in extra)
     return LossResult(
         index=_readonly(index if kept is None else index[kept]),
         label=_readonly(terms.label.copy()),
@@ -305,10 +349,51 @@ def cross_entropy(
         probs=None if terms.probs is None else _readonly(terms.probs),
         skipped=_readonly(skipped),
         stats=stats,
-        summary=stats.summary(),
         position=None if position is None else _readonly(position),
         notes=tuple(terms.notes),
+        rank=rank,
+        margin=margin,
+        entropy=entropy,
     )
+
+
+def _replicates(
+    loss_terms: NDArray[np.float64],
+    denom_terms: NDArray[np.float64],
+    terms: Terms,
+    counted: NDArray[np.bool_],
+    opts: LossOptions,
+    start: int,
+    kept: NDArray[np.intp] | None,
+    n_all: int,
+) -> ReplicateSums:
+    """Poisson-bootstrap sums of the loss, the denominator, the hits and the count, then
+    of the metrics' columns (:func:`~xentcli.core.metrics.metric_columns`).
+
+    An infinite loss term would make ``0 * inf = NaN`` in the replicates that leave its
+    sample out, so it enters as a count of its own: a replicate holding it has an
+    infinite loss, one without it a finite one. The ``kept`` rows (when some were
+    skipped) keep their place in the input, which is what their weights depend on.
+    """
+    assert opts.seed is not None
+    lt = np.where(counted, loss_terms, 0.0)
+    infinite = np.isposinf(lt)
+    values = np.column_stack(
+        [
+            np.where(infinite, 0.0, lt),
+            np.where(counted, denom_terms, 0.0),
+            (terms.correct & counted).astype(np.float64),
+            counted.astype(np.float64),
+            infinite.astype(np.float64),
+        ]
+    )
+    if terms.metric_columns is not None:
+        values = np.hstack([values, terms.metric_columns])
+    if kept is not None:
+        full = np.zeros((n_all, values.shape[1]))
+        full[kept] = values
+        values = full
+    return ReplicateSums.of(values, start, opts.seed, opts.bootstrap)
 
 
 def concat_results(results: Sequence[LossResult]) -> LossResult:
@@ -347,9 +432,11 @@ def concat_results(results: Sequence[LossResult]) -> LossResult:
         probs=cat("probs"),
         skipped=cat("skipped"),
         stats=stats,
-        summary=stats.summary(),
         position=cat("position"),
         notes=tuple(dict.fromkeys(n for r in results for n in r.notes)),
+        rank=cat("rank"),
+        margin=cat("margin"),
+        entropy=cat("entropy"),
     )
 
 
@@ -379,9 +466,11 @@ def take_samples(result: LossResult, rows: NDArray[np.intp]) -> LossResult:
         probs=pick("probs"),
         skipped=result.skipped,
         stats=result.stats,
-        summary=result.summary,
         position=pick("position"),
         notes=result.notes,
+        rank=pick("rank"),
+        margin=pick("margin"),
+        entropy=pick("entropy"),
     )
 
 

@@ -15,7 +15,15 @@ from numpy.typing import NDArray
 
 from xentcli.core.sums import CompensatedSum
 
-__all__ = ["MetricStats", "bin_index", "block_metrics"]
+__all__ = [
+    "MetricStats",
+    "bin_index",
+    "block_metrics",
+    "calibration_errors",
+    "entropy",
+    "metric_columns",
+    "true_rank",
+]
 
 
 def _zeros(n: int) -> tuple[float, ...]:
@@ -107,6 +115,37 @@ class MetricStats:
         return out
 
 
+def true_rank(
+    scores: NDArray[np.float64], y: NDArray[np.int64], ties: str = "higher"
+) -> NDArray[np.int64]:
+    """1-based rank of the true class ``y`` of each row of ``scores`` (N, C), by
+    descending score.
+
+    ``ties="higher"`` orders equal scores with the higher class index first, as
+    scikit-learn's ``top_k_accuracy_score`` does, so the true class is in its top K
+    exactly when the rank is at most K. ``ties="lower"`` puts the lower index first, as
+    ``argmax`` does, so the rank is 1 exactly when the prediction is right.
+    """
+    n = scores.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    s_true = scores[np.arange(n), y][:, None]
+    cls = np.arange(scores.shape[1])[None, :]
+    before = cls > y[:, None] if ties == "higher" else cls < y[:, None]
+    ahead = (scores > s_true) | ((scores == s_true) & before)
+    rank: NDArray[np.int64] = ahead.sum(axis=1).astype(np.int64) + 1
+    return rank
+
+
+def entropy(logp: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``-sum_c p_c log p_c`` of each row of log-probabilities (N, C), in nats; a class of
+    probability 0 adds 0."""
+    with np.errstate(invalid="ignore"):
+        plogp = np.where(logp > -np.inf, np.exp(logp) * logp, 0.0)
+    out: NDArray[np.float64] = -plogp.sum(axis=1) + 0.0
+    return out
+
+
 def bin_index(confidence: NDArray[np.float64], bins: int) -> NDArray[np.intp]:
     """Bin of each confidence: ``k`` for ``k/bins <= c < (k+1)/bins``, ``bins`` for 1."""
     # Each edge is the double nearest k/bins (linspace's 0 + k * step can miss it: 3 * 0.2
@@ -116,6 +155,62 @@ def bin_index(confidence: NDArray[np.float64], bins: int) -> NDArray[np.intp]:
     return out
 
 
+def metric_columns(
+    scores: NDArray[np.float64],
+    logp: NDArray[np.float64] | None,
+    label: NDArray[np.int64],
+    top_k: int | None,
+    bins: int | None,
+) -> NDArray[np.float64]:
+    """Per-sample terms whose sums make the metrics, one column each (n, k).
+
+    Columns: the top-K hit (with ``top_k``); then (with ``bins`` and ``logp``) the Brier
+    term, the entropy, and for each of the ``bins + 1`` calibration bins whether the
+    sample's top-1 confidence falls in it, that confidence, and whether the prediction is
+    right. The bootstrap resamples these columns; :func:`block_metrics` sums them.
+    """
+    n = int(label.shape[0])
+    cols: list[NDArray[np.float64]] = []
+    if top_k is not None:
+        cols.append((true_rank(scores, label) <= top_k).astype(np.float64))
+    if bins is not None and logp is not None:
+        p = np.exp(logp)
+        rows = np.arange(n)
+        cols.append((p * p).sum(axis=1) - 2.0 * p[rows, label] + 1.0)
+        cols.append(entropy(logp))
+        conf = p.max(axis=1)
+        correct = (p.argmax(axis=1) == label).astype(np.float64)
+        # torchmetrics' bins: [lo, hi) of equal width (bucketize(right=True) - 1, so a
+        # confidence on an edge goes to the bin that edge opens), and a bin of its own for
+        # a confidence of exactly 1. torchmetrics casts confidences and edges to float32;
+        # here both stay float64, so a confidence within ~1e-7 of an edge may land one
+        # bin over.
+        which = bin_index(conf, bins)
+        onehot = np.zeros((n, bins + 1))
+        onehot[rows, which] = 1.0
+        cols += [onehot, onehot * conf[:, None], onehot * correct[:, None]]
+    if not cols:
+        return np.zeros((n, 0))
+    return np.column_stack(cols)
+
+
+def calibration_errors(
+    count: NDArray[np.float64], confidence: NDArray[np.float64], correct: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """ECE, MCE and RMSCE from per-bin sums of shape (bins + 1, R), one per column R (a
+    bootstrap replicate); NaN where no sample counted."""
+    n = count.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap = np.abs(correct - confidence) / count
+        share = count / n
+    occupied = count > 0
+    gap = np.where(occupied, gap, 0.0)
+    ece = np.where(n > 0, (share * gap).sum(axis=0), np.nan)
+    mce = np.where(n > 0, np.where(occupied, gap, -np.inf).max(axis=0), np.nan)
+    rmsce = np.where(n > 0, np.sqrt((share * gap * gap).sum(axis=0)), np.nan)
+    return ece, mce, rmsce
+
+
 def block_metrics(
     scores: NDArray[np.float64],
     logp: NDArray[np.float64] | None,
@@ -123,52 +218,35 @@ def block_metrics(
     counted: NDArray[np.bool_],
     top_k: int | None,
     bins: int | None,
-) -> MetricStats:
-    """The metrics' partial sums for one block of class-index samples.
+) -> tuple[MetricStats, NDArray[np.float64]]:
+    """The metrics' partial sums for one block of class-index samples, and the per-sample
+    columns they sum (:func:`metric_columns`; zero rows for samples not counted).
 
     ``scores`` are the input scores (N, C) (their order ranks the classes), ``logp`` the
     normalised log-probabilities (needed when ``bins`` is set); only ``counted`` samples
     enter the sums.
     """
-    x = scores[counted]
     y = label[counted]
     n = int(y.shape[0])
+    cols = metric_columns(scores[counted], None if logp is None else logp[counted], y, top_k, bins)
+    every = np.zeros((label.shape[0], cols.shape[1]))
+    every[counted] = cols
     hits = 0
-    if top_k is not None and n:
-        rows = np.arange(n)
-        s_true = x[rows, y][:, None]
-        cls = np.arange(x.shape[1])[None, :]
-        # scikit-learn's order: descending score, ties broken towards the higher index.
-        ahead = (x > s_true) | ((x == s_true) & (cls > y[:, None]))
-        hits = int(np.count_nonzero(ahead.sum(axis=1) < top_k))
+    if top_k is not None:
+        hits = int(cols[:, 0].sum())
+        cols = cols[:, 1:]
     if bins is None or logp is None:
-        return MetricStats(top_k=top_k, bins=bins, n=n, top_k_hits=hits)
-    lp = logp[counted]
-    p = np.exp(lp)
-    rows = np.arange(n)
-    brier = (p * p).sum(axis=1) - 2.0 * p[rows, y] + 1.0
-    with np.errstate(invalid="ignore"):
-        plogp = np.where(p > 0, p * lp, 0.0)
-    entropy = -plogp.sum(axis=1)
-    conf = p.max(axis=1)
-    correct = (p.argmax(axis=1) == y).astype(np.float64)
-    # torchmetrics' bins: [lo, hi) of equal width (bucketize(right=True) - 1, so a
-    # confidence on an edge goes to the bin that edge opens), and a bin of its own for a
-    # confidence of exactly 1. torchmetrics casts confidences and edges to float32; here
-    # both stay float64, so a confidence within ~1e-7 of an edge may land one bin over.
-    which = bin_index(conf, bins)
+        return MetricStats(top_k=top_k, bins=bins, n=n, top_k_hits=hits), every
     slots = bins + 1
-    count = np.bincount(which, minlength=slots).astype(np.float64)
-    conf_sum = np.bincount(which, weights=conf, minlength=slots)
-    corr_sum = np.bincount(which, weights=correct, minlength=slots)
-    return MetricStats(
+    stats = MetricStats(
         top_k=top_k,
         bins=bins,
         n=n,
         top_k_hits=hits,
-        brier=CompensatedSum.of(brier),
-        entropy=CompensatedSum.of(entropy),
-        bin_count=tuple(count.tolist()),
-        bin_confidence=tuple(conf_sum.tolist()),
-        bin_correct=tuple(corr_sum.tolist()),
+        brier=CompensatedSum.of(cols[:, 0]),
+        entropy=CompensatedSum.of(cols[:, 1]),
+        bin_count=tuple(cols[:, 2 : 2 + slots].sum(axis=0).tolist()),
+        bin_confidence=tuple(cols[:, 2 + slots : 2 + 2 * slots].sum(axis=0).tolist()),
+        bin_correct=tuple(cols[:, 2 + 2 * slots :].sum(axis=0).tolist()),
     )
+    return stats, every

@@ -33,6 +33,10 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Options that add to what is reported without changing the loss.
+REPORT_ONLY = frozenset(("top_k", "bins", "extra", "per_class", "ci", "bootstrap", "seed", "hist"))
+
+
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
@@ -90,6 +94,19 @@ class LossOptions:
     bins : int or None
         Also report the Brier score, the mean entropy and the calibration errors (ECE, MCE,
         RMSCE over this many equal-width confidence bins, torchmetrics' definitions).
+    extra : bool
+        Also compute each sample's rank of the true class, margin and entropy.
+    per_class : bool
+        Also break the summary down by true class (support, mean NLL, accuracy, mean
+        confidence, share of the loss).
+    ci : float in (0, 1) or None
+        Also give a bootstrap interval at this level for the loss and the accuracy.
+    bootstrap : int
+        Replicates of the (Poisson) bootstrap behind ``ci``.
+    seed : int or None
+        Seed of the bootstrap; None draws one (recorded in the summary) when ``ci`` is set.
+    hist : bool
+        Also count the per-sample NLL in a histogram.
     """
 
     reduction: Reduction = "mean"
@@ -109,6 +126,12 @@ class LossOptions:
     class_axis: int | None = None
     top_k: int | None = None
     bins: int | None = None
+    extra: bool = False
+    per_class: bool = False
+    ci: float | None = None
+    bootstrap: int = 1000
+    seed: int | None = None
+    hist: bool = False
 
     def __post_init__(self) -> None:
         for name, choices in _CHOICES.items():
@@ -135,6 +158,19 @@ class LossOptions:
             value = getattr(self, name)
             if value is not None and not (isinstance(value, int) and value >= 1):
                 raise UsageError(f"{_flag(name)} {value!r} must be a whole number of at least 1")
+        if self.ci is not None:
+            ci = self.ci
+            if not (isinstance(ci, (int, float)) and 0.0 < ci < 1.0):
+                raise UsageError(f"--ci {ci!r} must be a level between 0 and 1, such as 0.95")
+            b = self.bootstrap
+            if not (isinstance(b, int) and b >= 10):
+                raise UsageError(f"--bootstrap {b!r} must be a whole number of at least 10")
+            if self.seed is None:
+                from xentcli.core.bootstrap import draw_seed
+
+                object.__setattr__(self, "seed", draw_seed())
+            elif not (isinstance(self.seed, int) and self.seed >= 0):
+                raise UsageError(f"--seed {self.seed!r} must be a non-negative whole number")
         if self.pos_weight is not None:
             pw = self.pos_weight
             values = (pw,) if isinstance(pw, (int, float)) else tuple(pw)
@@ -179,7 +215,7 @@ class LossOptions:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("top_k", "bins"):
+            if f.name in REPORT_ONLY:
                 continue  # they add metrics (reported as keys of their own), not change one
             if value != f.default:
                 out[f.name] = list(value) if isinstance(value, tuple) else value

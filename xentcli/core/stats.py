@@ -10,14 +10,31 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from xentcli.core.metrics import MetricStats
+import numpy as np
+
+from xentcli.core.bootstrap import ReplicateSums, percentile_interval
+from xentcli.core.histogram import NllHistogram
+from xentcli.core.metrics import MetricStats, calibration_errors
 from xentcli.core.options import LossOptions
+from xentcli.core.perclass import ClassStats
 from xentcli.core.sums import CompensatedSum
 from xentcli.errors import DataError
 
 LN2 = math.log(2.0)
+
+
+def _extra(stats: LossStats, div: float) -> dict[str, Any]:
+    out = stats.metrics.summary() if stats.metrics is not None else {}
+    if stats.replicates is not None:
+        out["ci"] = _interval(stats, div)
+    if stats.per_class is not None:
+        out["per_class"] = stats.per_class.records(stats.sum_loss.value, div)
+    if stats.histogram is not None:
+        out["nll_histogram"] = stats.histogram.summary()
+    return out
+
 
 __all__ = ["CompensatedSum", "LossStats", "Summary"]
 
@@ -52,6 +69,13 @@ class LossStats:
         The mean's denominator: the sum of the weights of the counted samples.
     sum_nll : CompensatedSum
         Sum of the counted samples' plain negative log-likelihoods, in nats.
+    metrics : MetricStats or None
+        Partial sums of top-k accuracy, Brier score, entropy and calibration bins.
+    per_class : ClassStats or None
+        Per-class sums (``options.per_class``).
+    replicates : ReplicateSums or None
+        Poisson-bootstrap sums of the loss, its denominator, the hits and the count, one
+        per replicate (``options.ci``).
     """
 
     n_classes: int
@@ -66,6 +90,9 @@ class LossStats:
     sum_weight: CompensatedSum = field(default_factory=CompensatedSum)
     sum_nll: CompensatedSum = field(default_factory=CompensatedSum)
     metrics: MetricStats | None = None
+    per_class: ClassStats | None = None
+    replicates: ReplicateSums | None = None
+    histogram: NllHistogram | None = None
 
     @property
     def n_counted(self) -> int:
@@ -93,11 +120,10 @@ class LossStats:
             sum_loss=self.sum_loss + other.sum_loss,
             sum_weight=self.sum_weight + other.sum_weight,
             sum_nll=self.sum_nll + other.sum_nll,
-            metrics=(
-                None
-                if self.metrics is None or other.metrics is None
-                else self.metrics + other.metrics
-            ),
+            metrics=_merge(self.metrics, other.metrics),
+            per_class=_merge(self.per_class, other.per_class),
+            replicates=_merge(self.replicates, other.replicates),
+            histogram=_merge(self.histogram, other.histogram),
         )
 
     def summary(self, *, final: bool = False) -> Summary:
@@ -114,6 +140,49 @@ class LossStats:
                 "weight), so the mean loss is undefined; --empty nan or zero chooses a value"
             )
         return summary
+
+
+_M = TypeVar("_M", MetricStats, ClassStats, ReplicateSums, NllHistogram)
+
+
+def _merge(a: _M | None, b: _M | None) -> _M | None:
+    return None if a is None or b is None else a + b
+
+
+def _interval(stats: LossStats, div: float) -> dict[str, Any]:
+    """The ``ci`` object: percentile intervals of the bootstrap replicates."""
+    opts = stats.options
+    reps = stats.replicates
+    assert reps is not None
+    assert opts.ci is not None
+    loss_sum, denom, hits, count, infinite = reps.sums[:5]
+    loss_sum = np.where(infinite > 0, np.inf, loss_sum)
+    if opts.reduction == "sum":
+        lo, hi = percentile_interval(loss_sum, None, opts.ci)
+    else:
+        lo, hi = percentile_interval(loss_sum, denom, opts.ci)
+    a_lo, a_hi = percentile_interval(hits, count, opts.ci)
+    out: dict[str, Any] = {
+        "level": opts.ci,
+        "method": "poisson bootstrap, percentile interval",
+        "replicates": reps.replicates,
+        "seed": reps.seed,
+        "loss": [lo / div, hi / div],
+        "accuracy": [a_lo, a_hi],
+    }
+    rest = reps.sums[5:]
+    if opts.top_k is not None:
+        out["top_k_accuracy"] = list(percentile_interval(rest[0], count, opts.ci))
+        rest = rest[1:]
+    if opts.bins is not None and len(rest):
+        out["brier"] = list(percentile_interval(rest[0], count, opts.ci))
+        out["mean_entropy"] = list(percentile_interval(rest[1], count, opts.ci))
+        slots = opts.bins + 1
+        bins = rest[2:]
+        errors = calibration_errors(bins[:slots], bins[slots : 2 * slots], bins[2 * slots :])
+        for name, values in zip(("ece", "mce", "rmsce"), errors, strict=True):
+            out[name] = list(percentile_interval(values, None, opts.ci))
+    return out
 
 
 @dataclass(frozen=True)
@@ -155,7 +224,10 @@ class Summary:
         The options that changed the number (those not at their default).
     extra : dict
         The extra metrics asked for (``top_k``, ``top_k_accuracy``, ``brier``,
-        ``mean_entropy``, ``bins``, ``ece``, ``mce``, ``rmsce``); flattened into the dict.
+        ``mean_entropy``, ``bins``, ``ece``, ``mce``, ``rmsce``; ``ci``, an object with the
+        bootstrap intervals of ``loss`` and ``accuracy``; ``per_class``, a list of
+        per-class records; ``nll_histogram``, the counts of the per-sample NLL in equal
+        bins); flattened into the dict.
     """
 
     n: int
@@ -219,7 +291,7 @@ class Summary:
             ignored=stats.n_ignored,
             skipped=stats.n_skipped,
             options=opts.changed() | ({"sample_weight": True} if stats.sample_weighted else {}),
-            extra=stats.metrics.summary() if stats.metrics is not None else {},
+            extra=_extra(stats, div),
         )
 
     def as_dict(self) -> dict[str, Any]:

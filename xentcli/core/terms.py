@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from xentcli.core.compat import Profile
 from xentcli.core.kernel import logits_nll
-from xentcli.core.metrics import MetricStats, block_metrics
+from xentcli.core.metrics import MetricStats, block_metrics, entropy, true_rank
 from xentcli.core.options import LossOptions
 from xentcli.core.softmax import _shift_and_log_norm
 from xentcli.core.validate import (
@@ -45,6 +45,31 @@ class Terms:
     task: str
     notes: list[str] = field(default_factory=list)
     metrics: MetricStats | None = None
+    #: The per-sample terms of the metrics (``metric_columns``), for the bootstrap.
+    metric_columns: NDArray[np.float64] | None = None
+    #: Top-1 probability of each sample (for ``per_class``).
+    confidence: NDArray[np.float64] | None = None
+    #: ``extra``: rank of the true class (NaN when the label is no class), margin
+    #: ``max log p - log p_true`` and entropy of the predicted distribution, in nats.
+    rank: NDArray[np.float64] | None = None
+    margin: NDArray[np.float64] | None = None
+    entropy: NDArray[np.float64] | None = None
+
+
+def _needs_index_labels(opts: LossOptions, what: str) -> None:
+    """``--top-k``, ``--metrics``, ``--extra`` and ``--per-class`` rank classes."""
+    asked = [
+        flag
+        for flag, on in (
+            ("--top-k", opts.top_k is not None),
+            ("--metrics", opts.bins is not None),
+            ("--extra", opts.extra),
+            ("--per-class", opts.per_class),
+        )
+        if on
+    ]
+    if asked:
+        raise UsageError(f"{' and '.join(asked)} need class-index labels, not {what}")
 
 
 def _xlogy(t: NDArray[np.float64], logp: NDArray[np.float64], profile: Profile) -> Any:
@@ -123,10 +148,10 @@ def multiclass(
     soft = lab.ndim == 2 and lab.shape[1] == c and c > 1
     w = np.asarray(opts.weight, dtype=np.float64) if opts.weight is not None else None
     e = opts.label_smoothing
-    if soft and (opts.top_k is not None or opts.bins is not None):
-        raise UsageError("--top-k and --metrics need class-index labels, not soft targets")
+    if soft:
+        _needs_index_labels(opts, "soft targets")
     fast = opts.input_kind == "logits" and not soft and e == 0 and not with_probs
-    if fast and opts.bins is None:
+    if fast and opts.bins is None and not opts.extra and not opts.per_class:
         return _plain_logits(raw, lab, opts, profile, w)
     x, logp, notes = _multiclass_log_probs(raw, opts, profile)
     pred = np.argmax(x, axis=1).astype(np.int64)
@@ -155,10 +180,10 @@ def multiclass(
                 smooth = -(logp * w).sum(axis=1) if w is not None else -logp.sum(axis=1)
             smoothing = (e, c, smooth)
         loss, denom = _weighted(nll, y, ignored, w, profile, smoothing)
-    metrics = None
+    metrics = columns = None
     if opts.top_k is not None or opts.bins is not None:
-        metrics = block_metrics(x, logp, label, ~ignored, opts.top_k, opts.bins)
-    return Terms(
+        metrics, columns = block_metrics(x, logp, label, ~ignored, opts.top_k, opts.bins)
+    terms = Terms(
         label=label,
         pred=pred,
         nll=nll,
@@ -171,7 +196,18 @@ def multiclass(
         task="multiclass-soft" if soft else "multiclass",
         notes=notes,
         metrics=metrics,
+        metric_columns=columns,
     )
+    if opts.per_class or opts.extra:
+        top = logp.max(axis=1) if n else np.zeros(0)
+        terms.confidence = np.exp(top)
+        if opts.extra:
+            known = (label >= 0) & (label < c)
+            y = np.where(known, label, 0)
+            terms.rank = np.where(known, true_rank(x, y, ties="lower"), np.nan)
+            terms.margin = np.where(known, top - logp[np.arange(n), y], np.nan) + 0.0
+            terms.entropy = entropy(logp)
+    return terms
 
 
 def _index_labels(
@@ -226,10 +262,10 @@ def _plain_logits(
     nll, pred = logits_nll(raw, y, opts.temperature)
     nll[~known] = np.nan
     loss, denom = _weighted(nll, y, ignored, w, profile)
-    metrics = None
+    metrics = columns = None
     if opts.top_k is not None:
         scores = np.asarray(raw, dtype=np.float64)
-        metrics = block_metrics(scores, None, label, ~ignored, opts.top_k, None)
+        metrics, columns = block_metrics(scores, None, label, ~ignored, opts.top_k, None)
     return Terms(
         label=label,
         pred=pred,
@@ -242,6 +278,7 @@ def _plain_logits(
         n_classes=c,
         task="multiclass",
         metrics=metrics,
+        metric_columns=columns,
     )
 
 
@@ -329,7 +366,7 @@ def binary(
     if with_probs:
         p1 = np.exp(lp)
         probs = np.stack([np.exp(lq), p1], axis=1)
-    return Terms(
+    terms = Terms(
         label=label,
         pred=pred_i,
         nll=nll,
@@ -341,6 +378,20 @@ def binary(
         n_classes=2,
         task="binary",
     )
+    if opts.per_class or opts.extra:
+        # The predicted class's log-probability (a score of exactly 0 predicts class 0).
+        top = np.where(pred, lp, lq)
+        terms.confidence = np.exp(top)
+        if opts.extra:
+            known = (label == 0) | y1
+            terms.rank = np.where(known, np.where(pred_i == label, 1.0, 2.0), np.nan)
+            terms.margin = np.where(known, top - np.where(y1, lp, lq), np.nan) + 0.0
+            with np.errstate(invalid="ignore"):
+                plogp = np.where(lp > -np.inf, np.exp(lp) * lp, 0.0) + np.where(
+                    lq > -np.inf, np.exp(lq) * lq, 0.0
+                )
+            terms.entropy = -plogp + 0.0
+    return terms
 
 
 def multilabel(
@@ -350,16 +401,15 @@ def multilabel(
     profile: Profile,
     with_probs: bool,
 ) -> Terms:
+    if opts.ignore_index is not None or opts.label_smoothing:
+        raise UsageError("--ignore-index and --label-smoothing apply to multiclass losses")
+    _needs_index_labels(opts, "multi-label targets")
     if raw.ndim != 2:
         raise DataError(
             f"multi-label scores must be a 2-D array (samples x classes); got shape {raw.shape}",
             source="logits",
         )
     n, c = raw.shape
-    if opts.ignore_index is not None or opts.label_smoothing:
-        raise UsageError("--ignore-index and --label-smoothing apply to multiclass losses")
-    if opts.top_k is not None or opts.bins is not None:
-        raise UsageError("--top-k and --metrics apply to multiclass losses (a softmax)")
     lab = np.asarray(labels)
     if lab.shape != (n, c):
         raise DataError(

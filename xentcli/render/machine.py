@@ -58,7 +58,11 @@ def loss_json(
         for i, rec in enumerate(_shown(results, view)):
             yield ("\n  " if i == 0 else ",\n  ") + _dumps(rec)
         yield "\n]"
-    yield ', "summary": ' + _dumps(summary_record(summary(), view.precision)) + "}\n"
+    yield (
+        ', "summary": '
+        + _dumps(summary_record(summary(), view.precision, view.class_names))
+        + "}\n"
+    )
 
 
 def loss_jsonl(
@@ -71,7 +75,10 @@ def loss_jsonl(
     else:
         for rec in _shown(results, view):
             yield _dumps({"type": "sample", **rec}) + "\n"
-    yield _dumps({"type": "summary", **summary_record(summary(), view.precision)}) + "\n"
+    yield (
+        _dumps({"type": "summary", **summary_record(summary(), view.precision, view.class_names)})
+        + "\n"
+    )
 
 
 def _csv_value(v: Any) -> Any:
@@ -113,10 +120,8 @@ def loss_csv(
     if summary_only:
         for _ in results:
             pass
-        rec = summary_record(summary(), view.precision)
+        rec = flat_summary_row(summary_record(summary(), view.precision, view.class_names))
         flags = rec.pop("nonfinite", {})
-        # The one nested value: a compact JSON object in its cell ("{}" for none).
-        rec["options"] = _dumps(rec["options"])
         writer.writerow(rec.keys())
         writer.writerow([flags.get(k, _csv_value(v)) for k, v in rec.items()])
         yield sink.take()
@@ -142,6 +147,27 @@ def loss_csv(
     if not header_done:
         writer.writerow(_csv_header(first, view))
         yield sink.take()
+
+
+def flat_summary_row(rec: dict[str, Any]) -> dict[str, Any]:
+    """The summary as one CSV row: ``ci`` spread over ``ci_level``, ``ci_loss_lo``, ...;
+    the other nested values (``options``, ``per_class``, ``nll_histogram``) as compact
+    JSON in one cell."""
+    out: dict[str, Any] = {}
+    for key, value in rec.items():
+        if key == "ci":
+            flags = value.get("nonfinite", {})
+            for k, v in value.items():
+                if isinstance(v, list):
+                    for side, bound in zip(("lo", "hi"), v, strict=True):
+                        out[f"ci_{k}_{side}"] = flags.get(f"{k}_{side}", _csv_value(bound))
+                elif k != "nonfinite":
+                    out[f"ci_{k}"] = v
+        elif key in ("options", "per_class", "nll_histogram"):
+            out[key] = _dumps(value)
+        else:
+            out[key] = value
+    return out
 
 
 def _csv_header(result: LossResult, view: View) -> list[str]:

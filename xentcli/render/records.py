@@ -19,6 +19,8 @@ DEFAULT_HEAD = 20  # samples in a table unless --head says otherwise
 DEFAULT_PRECISION = 6  # significant digits in tables
 SAMPLE_FIELDS = ("index", "label", "pred", "p_true", "log_p_true", "nll", "loss")
 FLOAT_FIELDS = ("p_true", "log_p_true", "nll", "loss")
+#: ``--extra``: rank of the true class, margin, entropy.
+EXTRA_FIELDS = ("rank", "margin", "entropy")
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class View:
     head: int | None = None
     precision: int | None = None
     show_ignored: bool = False
+    extra: bool = False
 
 
 def rounder(precision: int | None) -> Any:
@@ -89,6 +92,12 @@ def sample_records(result: LossResult, view: View) -> Iterator[dict[str, Any]]:
     names = view.class_names
     n_classes = result.n_classes
     probs = result.probs[:n].tolist() if view.with_probs and result.probs is not None else None
+    extra = {
+        f: getattr(result, f)[:n].tolist()
+        for f in EXTRA_FIELDS
+        if view.extra and getattr(result, f) is not None
+    }
+    checked = FLOAT_FIELDS + (("margin", "entropy") if extra else ())
     for i in range(n):
         rec: dict[str, Any] = {}
         for f in SAMPLE_FIELDS:
@@ -101,19 +110,64 @@ def sample_records(result: LossResult, view: View) -> Iterator[dict[str, Any]]:
         if names is not None:
             rec["label_name"] = class_name(rec["label"], names, n_classes)
             rec["pred_name"] = class_name(rec["pred"], names, n_classes)
+        if extra:
+            rank = extra["rank"][i]
+            rec["rank"] = None if rank != rank else int(rank)
+            rec["margin"] = rnd(extra["margin"][i])
+            rec["entropy"] = rnd(extra["entropy"][i])
         if probs is not None:
             rec["probs"] = [rnd(p) for p in probs[i]]
         if ignored[i]:
             # An ignored label that is not a class (-100) has no probability: null, and
             # no "nonfinite" flag, since nothing was computed.
-            for k in FLOAT_FIELDS:
+            for k in checked:
                 if rec[k] != rec[k]:
                     rec[k] = None
-        yield _finite_or_flag(rec, FLOAT_FIELDS)
+        yield _finite_or_flag(rec, checked)
 
 
-def summary_record(summary: Summary, precision: int | None = None) -> dict[str, Any]:
-    """The JSON ``summary`` object."""
-    rnd = rounder(precision)
-    rec = {k: rnd(v) if isinstance(v, float) else v for k, v in summary.as_dict().items()}
+def _floats(record: dict[str, Any], rnd: Any) -> dict[str, Any]:
+    """Rounded floats, non-finite ones as null plus a ``nonfinite`` object."""
+    rec = {k: rnd(v) if isinstance(v, float) else v for k, v in record.items()}
     return _finite_or_flag(rec, [k for k, v in rec.items() if isinstance(v, float)])
+
+
+def summary_record(
+    summary: Summary, precision: int | None = None, class_names: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The JSON ``summary`` object.
+
+    Its nested values follow the same conventions: each ``per_class`` record has its own
+    ``nonfinite`` object (a class without samples just has null means); an interval
+    bound that is not finite (no replicate defined it, or an infinite loss) is null, and
+    the bound's value is in ``ci.nonfinite``, keyed ``loss_lo``, ``loss_hi``, ``ece_hi``.
+    """
+    rnd = rounder(precision)
+    rec = _floats(summary.as_dict(), rnd)
+    if "per_class" in rec:
+        rows = [_floats(r, rnd) for r in rec["per_class"]]
+        for row in rows:
+            if row["support"] == 0:
+                row.pop("nonfinite", None)  # no samples: null means, nothing computed
+        if class_names is not None and len(class_names) == len(rows):
+            rows = [
+                {"class": r.pop("class"), "name": n, **r}
+                for r, n in zip(rows, class_names, strict=True)
+            ]
+        rec["per_class"] = rows
+    if "ci" in rec:
+        ci = dict(rec["ci"])
+        flags: dict[str, str] = {}
+        for key in [k for k, v in ci.items() if isinstance(v, list)]:
+            bounds = []
+            for side, v in zip(("lo", "hi"), ci[key], strict=True):
+                if math.isfinite(v):
+                    bounds.append(rnd(v))
+                else:
+                    bounds.append(None)
+                    flags[f"{key}_{side}"] = nonfinite_name(v)
+            ci[key] = bounds
+        if flags:
+            ci["nonfinite"] = flags
+        rec["ci"] = ci
+    return rec

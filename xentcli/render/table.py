@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from xentcli.core import LossResult, Summary
+from xentcli.core.histogram import LIMIT
 from xentcli.render.records import DEFAULT_PRECISION, View, shown_count
 
 
@@ -58,6 +59,11 @@ def samples_table(result: LossResult, view: View, total: int | None = None) -> T
     table.add_column("nll", justify="right")
     if show_loss:
         table.add_column("loss", justify="right")
+    extra = view.extra and result.rank is not None
+    if extra:
+        table.add_column("rank", justify="right")
+        table.add_column("margin", justify="right")
+        table.add_column("entropy", justify="right")
     probs = result.probs if view.with_probs else None
     if probs is not None:
         for c in range(probs.shape[1]):
@@ -83,6 +89,14 @@ def samples_table(result: LossResult, view: View, total: int | None = None) -> T
         ]
         if show_loss:
             cells.append("ignored" if ignored else fmt(float(result.loss[i]), p))
+        if extra:
+            assert result.rank is not None
+            assert result.margin is not None
+            assert result.entropy is not None
+            rank = float(result.rank[i])
+            cells.append("-" if math.isnan(rank) else str(int(rank)))
+            cells.append("-" if blank else fmt(float(result.margin[i]), p))
+            cells.append(fmt(float(result.entropy[i]), p))
         if probs is not None:
             cells += [fmt(float(v), p) for v in probs[i]]
         table.add_row(*cells)
@@ -156,6 +170,21 @@ def summary_panel(summary: Summary, precision: int | None = None) -> Panel:
         "accuracy", fmt(summary.accuracy, p), f"{correct} of {counted} predicted correctly"
     )
     _metric_rows(grid, summary.extra, p)
+    ci = summary.extra.get("ci")
+    if ci is not None:
+        level = f"{100 * ci['level']:g}%"
+        names = {"top_k_accuracy": f"top-{summary.extra.get('top_k')} accuracy"}
+        names.update({k: n for k, n, _ in _METRIC_ROWS if k != "top_k_accuracy"})
+        for key in [k for k, v in ci.items() if isinstance(v, list)]:
+            lo, hi = ci[key]
+            unit = f" {u}" if key == "loss" else ""
+            grid.add_row(
+                f"{names.get(key, key)} {level} CI",
+                f"{fmt(lo, p)} to {fmt(hi, p)}{unit}",
+                f"{ci['replicates']} Poisson bootstrap replicates, seed {ci['seed']}"
+                if key == "loss"
+                else "",
+            )
     changed = {k: v for k, v in summary.options.items() if k not in ("units", "reduction")}
     if changed:
         shown = ", ".join(f"{k.replace('_', '-')}={_opt(v)}" for k, v in changed.items())
@@ -163,13 +192,70 @@ def summary_panel(summary: Summary, precision: int | None = None) -> Panel:
     return Panel(grid, title="Summary", title_align="left", expand=False)
 
 
+def per_class_table(summary: Summary, view: View) -> Table:
+    """One row per class: support, mean NLL, accuracy, mean confidence, share of the loss."""
+    p = view.precision if view.precision is not None else DEFAULT_PRECISION
+    names = view.class_names
+    table = Table(title="Per class", title_justify="left", header_style="bold")
+    table.add_column("class")
+    for col in ("support", f"mean nll ({summary.units})", "accuracy", "confidence", "loss share"):
+        table.add_column(col, justify="right")
+    for rec in summary.extra["per_class"]:
+        c = rec["class"]
+        name = names[c] if names is not None and c < len(names) else str(c)
+        table.add_row(
+            name,
+            str(rec["support"]),
+            *(
+                "-" if rec["support"] == 0 and k != "loss_share" else fmt(rec[k], p)
+                for k in ("mean_nll", "accuracy", "confidence", "loss_share")
+            ),
+        )
+    table.caption = "confidence: mean top-1 probability; loss share: part of the summed loss"
+    table.caption_justify = "left"
+    return table
+
+
+#: Width of the longest bar of a histogram, in characters.
+BAR_WIDTH = 40
+
+
+def histogram_chart(summary: Summary, view: View) -> Table:
+    """The ``nll_histogram`` as horizontal bars, one row per bin (Rich only)."""
+    hist = summary.extra["nll_histogram"]
+    u = summary.units
+    edges, counts = hist["edges"], hist["counts"]
+    rows = [(f"{a:g} to {b:g}", c) for a, b, c in zip(edges, edges[1:], counts, strict=False)]
+    if hist["above"]:
+        rows.append((f"{LIMIT:g} and more", hist["above"]))
+    if hist["infinite"]:
+        rows.append(("inf", hist["infinite"]))
+    top = max((c for _, c in rows), default=0)
+    table = Table(title=f"Per-sample nll ({u})", title_justify="left", box=None, show_header=False)
+    table.add_column(justify="right", style="dim")
+    table.add_column()
+    table.add_column(justify="right")
+    for label, c in rows:
+        width = round(BAR_WIDTH * c / top) if top else 0
+        bar = "\u2588" * width if width or not c else "\u258f"
+        table.add_row(label, Text(bar, style="cyan"), str(c))
+    return table
+
+
 def loss_table(
     result: LossResult, view: View, summary_only: bool = False, summary: Summary | None = None
 ) -> RenderableType:
     """The samples table (unless ``summary_only``) followed by the summary panel (of
-    ``summary``: the whole input's, when ``result`` holds only its first samples)."""
-    panel = summary_panel(summary if summary is not None else result.summary, view.precision)
-    if summary_only:
-        return panel
-    total = summary.n if summary is not None else None
-    return Group(samples_table(result, view, total), panel)
+    ``summary``: the whole input's, when ``result`` holds only its first samples) and,
+    when asked for, the per-class table and the histogram of the per-sample nll."""
+    whole = summary if summary is not None else result.summary
+    parts: list[RenderableType] = []
+    if not summary_only:
+        total = summary.n if summary is not None else None
+        parts.append(samples_table(result, view, total))
+    parts.append(summary_panel(whole, view.precision))
+    if "per_class" in whole.extra:
+        parts.append(per_class_table(whole, view))
+    if "nll_histogram" in whole.extra:
+        parts.append(histogram_chart(whole, view))
+    return parts[0] if len(parts) == 1 else Group(*parts)

@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from xentcli.cli.calibrate import calibrate_command
 from xentcli.cli.explain import explain_command
 from xentcli.cli.loss import loss
 from xentcli.cli.softmax import softmax_command
@@ -49,3 +50,4 @@ def main(
 app.command("loss")(loss)
 app.command("explain")(explain_command)
 app.command("softmax")(softmax_command)
+app.command("calibrate")(calibrate_command)

@@ -40,7 +40,6 @@ from xentcli.cli.loss_options import (
     SampleWeightColOpt,
     SampleWeightOpt,
     SeedOpt,
-    TemperatureOpt,
     TopKOpt,
     Units,
     UnitsOpt,
@@ -70,6 +69,11 @@ from xentcli.cli.progress import QuietOpt, RowProgress
 from xentcli.cli.run import LossRun
 from xentcli.cli.sorting import DescOpt, SortOpt, metric_sort_key, sample_sort_key
 from xentcli.cli.streams import Streams
+from xentcli.cli.temperature import (
+    MaybeTemperatureOpt,
+    TemperatureFromOpt,
+    resolve_temperature,
+)
 from xentcli.core import LossResult, concat_results, sorted_samples
 from xentcli.errors import GateError, UsageError
 from xentcli.io import ReadOptions, read_vector, write_atomic
@@ -110,7 +114,8 @@ def loss(
     label_smoothing: LabelSmoothingOpt = 0.0,
     sample_weight: SampleWeightOpt = None,
     sample_weight_col: SampleWeightColOpt = None,
-    temperature: TemperatureOpt = 1.0,
+    temperature: MaybeTemperatureOpt = None,
+    temperature_from: TemperatureFromOpt = None,
     renormalize: RenormalizeOpt = False,
     clip: ClipOpt = None,
     units: UnitsOpt = Units.nats,
@@ -157,7 +162,7 @@ def loss(
         weight=weight,
         ignore_index=ignore_index,
         label_smoothing=label_smoothing,
-        temperature=temperature,
+        temperature=resolve_temperature(temperature, temperature_from),
         renormalize=renormalize,
         clip=clip,
         units=units,

@@ -3,6 +3,7 @@
 Arrays in, frozen dataclasses out. Importing it loads neither Typer nor Rich.
 """
 
+from xentcli.core.calibrate import Calibration, calibrate, fit_temperature
 from xentcli.core.loss import (
     LossResult,
     concat_results,
@@ -16,14 +17,17 @@ from xentcli.core.stats import LossStats, Summary
 from xentcli.core.validate import check_labels, check_logits
 
 __all__ = [
+    "Calibration",
     "LossOptions",
     "LossResult",
     "LossStats",
     "Summary",
+    "calibrate",
     "check_labels",
     "check_logits",
     "concat_results",
     "cross_entropy",
+    "fit_temperature",
     "log_sigmoid",
     "log_softmax",
     "sigmoid",

@@ -1,0 +1,44 @@
+"""``--temperature-from T.json``: apply a temperature fitted by ``xent calibrate --save``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from xentcli.errors import UsageError
+from xentcli.io.temperature import read_temperature
+
+#: ``-t`` of ``xent loss``, where "not given" (None) differs from 1 (see below).
+MaybeTemperatureOpt = Annotated[
+    Optional[float],
+    typer.Option(
+        "--temperature",
+        "-t",
+        help="Divide the logits by T before the softmax (default 1).",
+        metavar="T",
+        rich_help_panel="Loss",
+    ),
+]
+TemperatureFromOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--temperature-from",
+        help="Read T from a JSON file written by xent calibrate --save (the same as "
+        "--temperature T).",
+        metavar="PATH",
+        rich_help_panel="Loss",
+    ),
+]
+
+
+def resolve_temperature(temperature: float | None, path: str | None) -> float:
+    """``-t/--temperature`` (default 1), or the one in ``--temperature-from``'s file (not
+    both: ``-t 1`` counts as given)."""
+    if path is None:
+        return 1.0 if temperature is None else temperature
+    if temperature is not None:
+        raise UsageError(
+            "give the temperature with -t/--temperature or --temperature-from, not both"
+        )
+    return read_temperature(path)

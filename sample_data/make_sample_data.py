@@ -71,6 +71,14 @@ def make_binary(rng):
     return scores, labels
 
 
+def make_logits_b(rng, labels):
+    """A second model's logits for the same 20 samples (``xent compare``): less noise and
+    a larger boost on the true class, so it is better than the first on most samples."""
+    logits = rng.normal(0.0, 1.2, size=(len(labels), len(CLASSES)))
+    logits[np.arange(len(labels)), labels] += 4.0
+    return np.array([[float(s) for s in fmt_row(row).split(",")] for row in logits])
+
+
 def main():
     """Generate every sample file next to this script."""
     rng = np.random.default_rng(SEED)
@@ -97,6 +105,11 @@ def main():
     scores, blabels = make_binary(rng2)
     write_lines("binary_scores.csv", ["score"] + [f"{v:.3f}" for v in scores])
     write_lines("binary_labels.csv", ["label"] + [str(int(y)) for y in blabels])
+
+    # A third generator, for the same reason.
+    rng3 = np.random.default_rng(SEED + 2)
+    logits_b = make_logits_b(rng3, labels)
+    write_lines("logits_b.csv", [",".join(CLASSES)] + [fmt_row(r) for r in logits_b])
 
     acc = float(np.mean(logits.argmax(axis=1) == labels))
     print(f"wrote sample data to {OUT}; accuracy {acc:.2f}")

@@ -75,7 +75,7 @@ def test_exit_code_table_matches_the_code() -> None:
     assert sorted(int(k) for k in table) == sorted(int(c) for c in ExitCode)
 
 
-@pytest.mark.parametrize("command", ["loss", "explain", "softmax", "calibrate"])
+@pytest.mark.parametrize("command", ["loss", "explain", "softmax", "compare", "calibrate"])
 def test_every_option_is_documented(command: str) -> None:
     from typer.main import get_command
 

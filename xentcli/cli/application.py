@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from xentcli.cli.calibrate import calibrate_command
+from xentcli.cli.compare import compare
 from xentcli.cli.explain import explain_command
 from xentcli.cli.loss import loss
 from xentcli.cli.softmax import softmax_command
@@ -50,4 +51,5 @@ def main(
 app.command("loss")(loss)
 app.command("explain")(explain_command)
 app.command("softmax")(softmax_command)
+app.command("compare")(compare)
 app.command("calibrate")(calibrate_command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,8 +13,16 @@ from numpy.typing import NDArray
 
 from xentcli.errors import DataError, UsageError
 from xentcli.io.blocks import Block, Locator, ScoreStream, prefetched
-from xentcli.io.labels import label_tokens_to_ints, read_labels_file, weight_tokens
-from xentcli.io.sources import Format, Source, read_source
+from xentcli.io.labels import (
+    STREAM_LABELS_BYTES,
+    NotPlain,
+    StreamedLabels,
+    WholeLabels,
+    label_tokens_to_ints,
+    read_labels_file,
+    weight_tokens,
+)
+from xentcli.io.sources import Format, Source, detect_format, read_source
 from xentcli.io.stream import open_scores
 
 
@@ -155,6 +164,8 @@ class LossStream:
     def close(self) -> None:
         """Release the input files."""
         self.scores.close()
+        if self.labels is not None:
+            self.labels.close()
 
     def __enter__(self) -> LossStream:
         return self
@@ -169,25 +180,31 @@ class LossStream:
         self.order, self.class_names = _class_order(
             first.values.shape, scores.columns, opts.classes
         )
-        self.labels: NDArray[Any] | None = None
-        self.labels_at = Locator(scores.name)
+        self.labels: WholeLabels | StreamedLabels | None = None
+        self._labels_path = labels_path
         self._labels_src: Source | None = None
         if "label" in first.side:
             pass
         elif labels_path is not None:
-            lsrc = read_source(labels_path, stdin, None)
-            self.labels, self.labels_at = read_labels_file(lsrc, self.class_names, None)
-            # Kept to re-read a first line taken for a header (see _mismatch); a big
-            # file's bytes are not worth holding for that.
-            self._labels_src = lsrc if len(lsrc.data) <= LABELS_KEPT else None
-            del lsrc
+            self.labels = _streamed(labels_path, self.class_names)
+            if self.labels is None:
+                self.labels = self._whole_labels(labels_path, stdin)
         elif scores.npz_labels is not None:
-            self.labels, self.labels_at = scores.npz_labels, Locator(f"{scores.name} labels")
+            at = Locator(f"{scores.name} labels")
+            self.labels = WholeLabels(scores.npz_labels, at)
         else:
             raise UsageError(
                 "no labels: give -l/--labels FILE, --label-col COLUMN, or an .npz with a "
                 "'labels' array"
             )
+
+    def _whole_labels(self, path: str, stdin: BinaryIO | None) -> WholeLabels:
+        lsrc = read_source(path, stdin, None)
+        labels, at = read_labels_file(lsrc, self.class_names, None)
+        # Kept to re-read a first line taken for a header (see _mismatch); a big file's
+        # bytes are not worth holding for that.
+        self._labels_src = lsrc if len(lsrc.data) <= LABELS_KEPT else None
+        return WholeLabels(labels, at)
 
     def __iter__(self) -> Iterator[LossBlock]:
         # One block of look-ahead, so the last block knows it is the last and a count
@@ -210,12 +227,7 @@ class LossStream:
         elif side_label is not None:
             labels, labels_at = np.asarray(side_label), block.at
         else:
-            assert self.labels is not None
-            count = len(self.labels) if self.labels.ndim >= 1 else -1
-            if count != -1 and (count < start + n or (last and count != start + n)):
-                self._mismatch(start + n, exact=last)
-            labels = self.labels[start : start + n]
-            labels_at = _shifted(self.labels_at, start)
+            labels, labels_at = self._take_labels(start, n, last)
             if self.order is not None and labels.ndim == 2 and labels.shape[1] == len(self.order):
                 # Soft or multi-label targets are columns in the input's class order too.
                 labels = labels[:, self.order]
@@ -228,28 +240,61 @@ class LossStream:
         inputs = LossInputs(values, labels, self.class_names, block.at, labels_at, sw, start)
         return LossBlock(values, labels, sw, start, inputs)
 
+    def _take_labels(self, start: int, n: int, last: bool) -> tuple[NDArray[Any], Locator]:
+        """Labels ``start .. start + n`` of their own file (or the npz), checking the count:
+        short, or (for the last block) longer than the logits, is an error."""
+        source = self.labels
+        assert source is not None
+        try:
+            labels, at = source.take(start, n)
+            more = last and isinstance(source, StreamedLabels) and source.count() > start + n
+        except NotPlain:
+            # Not plain numbers after all (a class name, a typo): read the file whole,
+            # so that its errors name their line as for any labels file.
+            source.close()
+            assert self._labels_path is not None
+            self.labels = source = self._whole_labels(self._labels_path, None)
+            labels, at = source.take(start, n)
+            more = False
+        if isinstance(source, WholeLabels):
+            count = source.count()
+            if count != -1 and (count < start + n or (last and count != start + n)):
+                self._mismatch(start + n, exact=last)
+            return labels, at
+        if len(labels) < n or more:
+            self._mismatch(start + n, exact=last or len(labels) < n)
+        return labels, at
+
     def _mismatch(self, rows: int, exact: bool) -> None:
-        assert self.labels is not None
+        source = self.labels
+        assert source is not None
+        count = source.count()
         src = self._labels_src
-        if src is not None and exact and len(self.labels) + 1 == rows:
+        if isinstance(source, StreamedLabels) and source.first_line == 2 and self._labels_path:
+            src = read_source(self._labels_path, None)  # only to say what the first line is
+        if src is not None and exact and count + 1 == rows:
             # One label short, and the first line was taken for a header: read it as a
             # label, so a misspelt class name is reported as such.
             read_labels_file(src, self.class_names, rows)
         n = str(rows) if exact else f"at least {rows}"
         raise DataError(
-            f"logits have {n} samples but labels have {len(self.labels)}; they must be the "
+            f"logits have {n} samples but labels have {count}; they must be the "
             "same samples in the same order",
-            where=self.labels_at.name,
+            where=source.name,
         )
 
 
-def _shifted(at: Locator, start: int) -> Locator:
-    """``at`` for the rows from ``start`` on."""
-    if at.lines is not None:
-        return Locator(at.name, lines=at.lines[start:])
-    if at.first_line is not None:
-        return Locator(at.name, first_line=at.first_line + start)
-    return Locator(at.name, first_row=at.first_row + start)
+def _streamed(path: str, names: tuple[str, ...] | None) -> StreamedLabels | None:
+    """A big plain-text labels file as a stream; None for anything else (read whole)."""
+    if path == "-" or not os.path.isfile(path):
+        return None
+    if os.path.getsize(path) < STREAM_LABELS_BYTES:
+        return None
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if detect_format(path, head) not in ("csv", "tsv", "txt"):
+        return None
+    return StreamedLabels.open(path, names)
 
 
 def open_loss_inputs(

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from xentcli.errors import DataError
-from xentcli.io.blocks import Locator
+from xentcli.io.blocks import Locator, read_bytes
 from xentcli.io.fastparse import parse_numeric_block
 from xentcli.io.npy import load_npy, load_npz
 from xentcli.io.sources import Source
@@ -194,3 +194,136 @@ def weight_tokens(tokens: list[str], at: Locator) -> NDArray[np.float64]:
             raise DataError(f"sample weight {tok!r} is not a number", where=at(i))
         out[i] = float(tok)
     return out
+
+
+#: Labels files at least this big are read a block at a time, as the logits need them.
+STREAM_LABELS_BYTES = 16 << 20
+
+
+class NotPlain(Exception):
+    """A block of a streamed labels file is not plain numbers: read the file whole."""
+
+
+class WholeLabels:
+    """Labels read at once (small files, NPY/NPZ, stdin, names, soft targets)."""
+
+    def __init__(self, labels: NDArray[Any], at: Locator) -> None:
+        self.labels = labels
+        self.at = at
+        self.name = at.name
+
+    def take(self, start: int, n: int) -> tuple[NDArray[Any], Locator]:
+        """Labels ``start .. start + n`` (fewer at the end) and their places."""
+        return self.labels[start : start + n], _shifted(self.at, start)
+
+    def count(self) -> int:
+        """How many labels there are in all (-1 for a single 0-d label)."""
+        return len(self.labels) if self.labels.ndim >= 1 else -1
+
+    def close(self) -> None:
+        pass
+
+
+class StreamedLabels:
+    """A big plain labels file (an optional header, then one number per line), parsed a
+    block at a time: memory holds one block of labels, not the file.
+
+    :meth:`take` raises :class:`NotPlain` when a block is not plain numbers (a class
+    name, a blank line, a typo); the caller then reads the file whole, with the strict
+    parser's messages.
+    """
+
+    def __init__(self, path: str, fh: Any, first: bytes, skip: int, names: Any) -> None:
+        self.name = path
+        self.fh = fh
+        self.names = names
+        self.pending = first[skip:]  # bytes read but not parsed yet
+        self.eof = False
+        self.buf: NDArray[Any] = np.zeros(0, dtype=np.int32)
+        self.taken = 0  # labels handed out
+        self.first_line = 2 if skip else 1
+        self.read_bytes = len(first)
+        self.total: int | None = None  # known once count() has read to the end
+
+    @classmethod
+    def open(cls, path: str, names: tuple[str, ...] | None) -> StreamedLabels | None:
+        """The stream of a plain labels file, or None when its first block is not plain
+        (or a class is named by a number, where names win): read it whole then."""
+        if names and any(is_number(n) for n in names):
+            return None
+        fh = open(path, "rb")  # noqa: SIM115 (closed by close())
+        try:
+            first = fh.read(LABEL_BLOCK)
+            if first.startswith(b"\xef\xbb\xbf"):
+                first = first[3:]
+            nl = first.find(b"\n")
+            line = first[: nl + 1] if nl >= 0 else first
+            skip = 0
+            if line.strip() and parse_numeric_block(line, ",", 1) is None:
+                token = line.strip().decode("utf-8", "replace").strip('"')
+                if (names and token in names) or b"," in line:
+                    fh.close()
+                    return None
+                skip = len(line)  # a header such as "label"
+            return cls(path, fh, first, skip, names)
+        except BaseException:
+            fh.close()
+            raise
+
+    def _fill(self, need: int) -> None:
+        while len(self.buf) < need and not (self.eof and not self.pending):
+            if not self.eof:
+                chunk = read_bytes(self.fh, LABEL_BLOCK, self.name)
+                self.read_bytes += len(chunk)
+                self.eof = not chunk
+                self.pending += chunk
+            end = len(self.pending) if self.eof else self.pending.rfind(b"\n") + 1
+            if end <= 0:
+                continue  # no whole line yet
+            body, self.pending = self.pending[:end], self.pending[end:]
+            values = parse_numeric_block(body, ",", 1, self.read_bytes)
+            if values is None:
+                raise NotPlain
+            self.buf = np.concatenate([self.buf, _compact(values[:, 0])])
+
+    def take(self, start: int, n: int) -> tuple[NDArray[Any], Locator]:
+        """The next ``n`` labels (the caller asks in order: ``start`` is how many it has
+        had), fewer at the end of the file."""
+        assert start == self.taken, "labels are streamed in order"
+        self._fill(n)
+        out, self.buf = self.buf[:n], self.buf[n:]
+        at = Locator(self.name, first_line=self.first_line + self.taken)
+        self.taken += len(out)
+        return out, at
+
+    def count(self) -> int:
+        """How many labels the file holds in all: those handed out and buffered, and the
+        lines of the rest of the file (counted, not parsed, a block at a time). Ends the
+        stream: call it to report a count that does not match."""
+        if self.total is not None:
+            return self.total
+        lines = self.pending.count(b"\n")
+        last = self.pending[-1:]
+        while not self.eof:
+            chunk = read_bytes(self.fh, LABEL_BLOCK, self.name)
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+        self.eof, self.pending = True, b""
+        if last and last != b"\n":
+            lines += 1  # a last line without its newline
+        self.total = self.taken + len(self.buf) + lines
+        return self.total
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def _shifted(at: Locator, start: int) -> Locator:
+    """``at`` for the rows from ``start`` on."""
+    if at.lines is not None:
+        return Locator(at.name, lines=at.lines[start:])
+    if at.first_line is not None:
+        return Locator(at.name, first_line=at.first_line + start)
+    return Locator(at.name, first_row=at.first_row + start)

@@ -74,3 +74,24 @@ def test_version_answers_without_loading_numpy() -> None:
     version, loaded = out.stdout.splitlines()
     assert version.startswith("xent ")
     assert loaded == "False False"
+
+
+def test_a_loss_run_loads_only_its_own_command() -> None:
+    # Start-up time (issue 5): `xent loss` builds the application with `loss` alone, so
+    # the other commands' modules, temperature scaling, Rich (JSON output) and pydantic
+    # (Typer 0.29's coercion layer, excluded by the pin in pyproject.toml) stay unloaded.
+    root = Path(__file__).resolve().parent.parent
+    code = (
+        "import sys; sys.argv = ['xent', 'loss', 'sample_data/logits.csv', '-l', "
+        "'sample_data/labels.csv', '-s', '-f', 'json']; from xentcli.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "bad = sorted(m for m in sys.modules if m.startswith(('xentcli.cli.compare', "
+        "'xentcli.cli.calibrate', 'xentcli.cli.explain', 'xentcli.cli.softmax', "
+        "'xentcli.core.calibration', 'pydantic', 'rich', 'matplotlib')))\n"
+        "print(','.join(bad), file=sys.stderr)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert '"loss": 0.96867' in out.stdout
+    assert out.stderr.strip() == ""

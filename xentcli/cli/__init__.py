@@ -12,9 +12,11 @@ def main() -> None:
 
         print(f"xent {__version__}")
         return
-    from xentcli.cli.application import app
+    from xentcli.cli.application import COMMANDS, build_app
 
-    app(prog_name="xent")
+    # ``xent loss ...``: build the application with that command alone.
+    command = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] in COMMANDS else None
+    build_app(command)(prog_name="xent")
 
 
 def __getattr__(name: str) -> Any:

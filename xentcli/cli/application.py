@@ -1,22 +1,25 @@
-"""The ``xent`` Typer application."""
+"""The ``xent`` Typer application.
 
-from typing import Annotated
+Each command lives in its own module, imported only when the application is built with
+it: ``xent loss ...`` builds an application with ``loss`` alone (see :func:`build_app`),
+so a one-line run does not pay for importing ``compare``, ``calibrate`` and the rest.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Annotated, Any
 
 import typer
 
-from xentcli.cli.calibrate import calibrate_command
-from xentcli.cli.compare import compare
-from xentcli.cli.explain import explain_command
-from xentcli.cli.loss import loss
-from xentcli.cli.softmax import softmax_command
-
-app = typer.Typer(
-    name="xent",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+#: Command name -> (module, function), in the order ``xent --help`` lists them.
+COMMANDS = {
+    "loss": ("xentcli.cli.loss", "loss"),
+    "explain": ("xentcli.cli.explain", "explain_command"),
+    "softmax": ("xentcli.cli.softmax", "softmax_command"),
+    "compare": ("xentcli.cli.compare", "compare"),
+    "calibrate": ("xentcli.cli.calibrate", "calibrate_command"),
+}
 
 
 def _version(value: bool) -> None:
@@ -27,7 +30,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main(
     version: Annotated[
         bool,
@@ -48,8 +50,24 @@ def main(
     """
 
 
-app.command("loss")(loss)
-app.command("explain")(explain_command)
-app.command("softmax")(softmax_command)
-app.command("compare")(compare)
-app.command("calibrate")(calibrate_command)
+def build_app(only: str | None = None) -> typer.Typer:
+    """The application with every command, or with the command ``only`` alone (which
+    behaves the same for ``xent ONLY ...``: same options, help and errors)."""
+    app = typer.Typer(
+        name="xent",
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(main)
+    for name, (module, attr) in COMMANDS.items():
+        if only is None or name == only:
+            app.command(name)(getattr(importlib.import_module(module), attr))
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return build_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -30,7 +30,7 @@ from xentcli.cli.options import (
     PrecisionOpt,
 )
 from xentcli.cli.streams import Streams
-from xentcli.core.calibrate import Calibration, calibrate
+from xentcli.core.calibration import Calibration, calibrate
 from xentcli.io import write_atomic
 
 DEFAULT_BINS = 15

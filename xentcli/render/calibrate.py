@@ -8,7 +8,7 @@ import io
 import math
 from typing import Any
 
-from xentcli.core.calibrate import Calibration, CalibrationMetrics, ReliabilityBin
+from xentcli.core.calibration import Calibration, CalibrationMetrics, ReliabilityBin
 from xentcli.render.machine import dumps_strict
 from xentcli.render.records import nonfinite_name, rounder
 

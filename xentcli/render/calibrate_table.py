@@ -7,7 +7,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from xentcli.core.calibrate import Calibration, ReliabilityBin
+from xentcli.core.calibration import Calibration, ReliabilityBin
 from xentcli.render.records import DEFAULT_PRECISION
 from xentcli.render.table import fmt
 

@@ -18,7 +18,7 @@ from xentcli.errors import UsageError
 
 if TYPE_CHECKING:
     from xentcli.core import Summary
-    from xentcli.core.calibrate import Calibration, CalibrationMetrics
+    from xentcli.core.calibration import Calibration, CalibrationMetrics
 
 INSTALL_HINT = "--plot needs matplotlib: pip install 'xentcli[plot]'"
 DPI = 100

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -202,3 +203,138 @@ def test_softmax_text_options_with_npy_output_are_usage_errors(
     result = run_xent("softmax", SAMPLE / "logits.npy", "-o", "p.npy", *flag)
     error(result, 2, "applies to text output; .npy output is binary")
     assert not (in_tmp_path / "p.npy").exists()
+
+
+# -- review of the evaluation features (issue 6) -------------------------------------
+
+
+def test_metrics_memory_does_not_grow_with_bins() -> None:
+    """--metrics kept per-bin one-hot matrices (rows x bins) per block: 1.3 GB at 500
+    bins. The terms are now (rows x 3) whatever the number of bins."""
+    from xentcli.core.metrics import metric_terms
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1000, 10))
+    logp = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+    y = rng.integers(0, 10, 1000)
+    terms = metric_terms(x, logp, y, np.ones(1000, bool), None, 500)
+    assert terms.columns.shape == (1000, 2)
+    assert terms.bin_weights is not None
+    assert terms.bin_weights.shape == (1000, 3)
+
+
+@pytest.mark.parametrize(
+    ("args", "gone"),
+    [
+        (("calibrate", "nan.csv", "-l", "l.csv"), "--nonfinite"),
+        (("compare", "nan.csv", "nan.csv", "-l", "l.csv"), "--nonfinite"),
+        (("calibrate", "p.csv", "-l", "l.csv", "-k", "probs"), "--renormalize"),
+        (("explain", "nan.csv", "-l", "l.csv"), "--nonfinite"),
+    ],
+)
+def test_hints_name_only_options_the_command_has(
+    run_xent: Run, in_tmp_path: Path, args: tuple, gone: str
+) -> None:
+    (in_tmp_path / "nan.csv").write_text("1,nan\n0,1\n")
+    (in_tmp_path / "p.csv").write_text("0.5,0.4\n0.2,0.8\n")
+    (in_tmp_path / "l.csv").write_text("0\n1\n")
+    r = run_xent(*args)
+    assert r.exit_code == 65
+    assert gone not in r.stderr
+
+
+def test_loss_keeps_its_own_hints(run_xent: Run, in_tmp_path: Path) -> None:
+    (in_tmp_path / "nan.csv").write_text("1,nan\n0,1\n")
+    (in_tmp_path / "l.csv").write_text("0\n1\n")
+    r = run_xent("loss", "nan.csv", "-l", "l.csv")
+    assert r.stderr == (
+        "Error: nan.csv line 1: NaN logit for class 1 (--nonfinite skip leaves such rows out)\n"
+    )
+
+
+def test_plot_and_output_paths_are_checked_before_the_run(run_xent: Run, tmp_path: Path) -> None:
+    for opt in ("--plot", "-o"):
+        r = run_xent(
+            "loss",
+            SAMPLE / "logits.csv",
+            "-l",
+            SAMPLE / "labels.csv",
+            "-s",
+            "-f",
+            "csv",
+            opt,
+            tmp_path / "missing" / "x.png",
+        )
+        assert r.exit_code == 73
+        assert r.stdout == ""
+        assert "cannot create: No such file or directory" in r.stderr
+
+
+def test_a_batch_error_names_the_input(run_xent: Run, tmp_path: Path) -> None:
+    short = tmp_path / "short.csv"
+    short.write_text("1,2\n3,4\n")
+    r = run_xent("loss", SAMPLE / "logits.csv", short, "-l", SAMPLE / "labels.csv", "-f", "csv")
+    assert r.exit_code == 65
+    assert r.stderr.rstrip().endswith(f"(evaluating {short})")
+
+
+def test_mean_entropy_and_entropy_share_units(run_xent: Run) -> None:
+    args = ("loss", SAMPLE / "logits.csv", "-l", SAMPLE / "labels.csv", "-f", "json")
+    bits = json.loads(run_xent(*args, "--metrics", "--extra", "--units", "bits").stdout)
+    nats = json.loads(run_xent(*args, "--metrics", "--extra").stdout)
+    ratio = math.log(2)
+    assert bits["summary"]["mean_entropy"] == pytest.approx(
+        nats["summary"]["mean_entropy"] / ratio, rel=1e-14
+    )
+    mean_bits = sum(s["entropy"] for s in bits["samples"]) / len(bits["samples"])
+    assert bits["summary"]["mean_entropy"] == pytest.approx(mean_bits, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--ci", "0.9", "--fail-if", "ci_ece_hi > 0.1"),
+            "ci_ece_hi is reported only with --metrics",
+        ),
+        (("--fail-if", "ci_loss_hi > 1"), "ci_loss_hi is reported only with --ci LEVEL"),
+        (("--fail-if", "top_k_accuracy < 1"), "top_k_accuracy is reported only with --top-k K"),
+    ],
+)
+def test_gates_on_unreported_metrics_fail_before_output(
+    run_xent: Run, args: tuple, message: str
+) -> None:
+    r = run_xent(
+        "loss", SAMPLE / "logits.csv", "-l", SAMPLE / "labels.csv", "-s", "-f", "csv", *args
+    )
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    assert message in r.stderr
+
+
+def test_leaderboard_keeps_header_class_names_and_sorts_nan_last(
+    run_xent: Run, tmp_path: Path
+) -> None:
+    r = run_xent(
+        "loss",
+        SAMPLE / "logits.csv",
+        SAMPLE / "logits_b.csv",
+        "-l",
+        SAMPLE / "labels.csv",
+        "--per-class",
+        "-f",
+        "json",
+    )
+    runs = json.loads(r.stdout)["runs"]
+    assert runs[0]["summary"]["per_class"][0]["name"] == "airplane"
+    from xentcli.cli.batch import Entry, sort_entries
+    from xentcli.core import LossOptions, cross_entropy
+
+    def entry(name: str, x: list, y: list) -> Entry:
+        return Entry(name, cross_entropy(x, y, LossOptions(ignore_index=-100)).summary, ())
+
+    nan = entry("nan", [[0.0, 0.0]], [-100])  # no sample counts: loss undefined
+    inf = entry("inf", [[0.0, -np.inf]], [1])
+    one = entry("one", [[0.0, 0.0]], [0])
+    order = [e.input for e in sort_entries([nan, inf, one], "loss", desc=False)]
+    assert order == ["one", "inf", "nan"]

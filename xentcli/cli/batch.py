@@ -48,6 +48,7 @@ class Entry:
     input: str
     summary: Summary
     warnings: tuple[str, ...]
+    class_names: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -84,13 +85,18 @@ def evaluate(
             for _ in run.results():
                 pass
             summary = run.summary()
+            names = stream.class_names
         run.warn(quiet)
     except XentError as exc:
         if hasattr(exc, "max_also"):
             exc.max_also = max_errors - 1
-        return _Failure(type(exc), str(exc))
+        text = str(exc)
+        # An error about the labels file (shared by every input) must say which input.
+        if not text.startswith(path):
+            text += f" (evaluating {path})"
+        return _Failure(type(exc), text)
     warnings = tuple(line.removeprefix("Warning: ") for line in err.getvalue().splitlines() if line)
-    return Entry(path, summary, warnings)
+    return Entry(path, summary, warnings, names)
 
 
 #: With ``--jobs 0`` (the default), inputs smaller than this in total run in-process.
@@ -152,13 +158,13 @@ def run_batch(
 
 
 def sort_entries(entries: list[Entry], key: str, desc: bool) -> list[Entry]:
-    """Entries ordered by the summary number ``key`` (undefined values last; ties keep
-    the order given)."""
+    """Entries ordered by the summary number ``key`` (undefined values last, after
+    infinite ones; ties keep the order given)."""
 
-    def value(entry: Entry) -> float:
+    def value(entry: Entry) -> tuple[bool, float]:
         v = flat_summary(entry.summary.as_dict()).get(key)
         if not isinstance(v, (int, float)) or isinstance(v, bool) or math.isnan(v):
-            return math.inf
-        return -float(v) if desc else float(v)
+            return (True, 0.0)  # undefined: after every number, infinities included
+        return (False, -float(v) if desc else float(v))
 
     return sorted(entries, key=value)

@@ -31,7 +31,7 @@ from xentcli.cli.options import (
 )
 from xentcli.cli.streams import Streams
 from xentcli.core.calibration import Calibration, calibrate
-from xentcli.io import write_atomic
+from xentcli.io import check_creatable, write_atomic
 
 DEFAULT_BINS = 15
 
@@ -107,6 +107,9 @@ def calibrate_command(
         from xentcli.render.plots import require_matplotlib
 
         require_matplotlib()  # before any work: a missing extra is a usage error
+    for where in (output, plot, save):
+        if where not in (None, "-"):
+            check_creatable(where)  # before the fit, not after it
     out_format = choose_format(fmt, output, streams)
     path = resolve_input_path(input, streams, "calibrate")
     inputs = read_loss_inputs(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
+import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -46,6 +48,38 @@ def _silence_stdout() -> None:
         pass
 
 
+#: Hints the shared validation adds for options some commands do not have: the flag, the
+#: text of the hint, and what to say instead (a command without the option).
+_HINTS = (
+    ("--nonfinite", re.compile(r" \(--nonfinite skip leaves such rows out\)"), ""),
+    ("--renormalize", re.compile(r"; --renormalize rescales each row"), ""),
+    (
+        "--class-axis",
+        re.compile(r": with more than 2 dimensions, say which axis holds the classes: .*"),
+        ": this command takes 2-D inputs (samples x classes)",
+    ),
+)
+
+
+def _flags_of(func: Callable[..., Any]) -> set[str]:
+    """The option names (``--x``, ``-x``) a Typer command function declares."""
+    hints = typing.get_type_hints(func, include_extras=True)
+    flags: set[str] = set()
+    for hint in hints.values():
+        for meta in getattr(hint, "__metadata__", ()):
+            # In Annotated, typer.Option("--name", "-n") keeps the first name as `default`.
+            decls = [getattr(meta, "default", None), *(getattr(meta, "param_decls", ()) or ())]
+            flags.update(d for d in decls if isinstance(d, str) and d.startswith("-"))
+    return flags
+
+
+def _fit_hints(exc: XentError, flags: set[str]) -> None:
+    """Drop (or reword) a hint naming an option this command does not have."""
+    for flag, pattern, instead in _HINTS:
+        if flag not in flags:
+            exc.message = pattern.sub(instead, exc.message)
+
+
 def guarded(func: F) -> F:
     """Run a command, mapping expected failures to their exit codes.
 
@@ -56,14 +90,20 @@ def guarded(func: F) -> F:
       ``--debug`` (or ``XENT_DEBUG=1``) the exception propagates with its traceback.
     """
 
+    flags: set[str] | None = None
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nonlocal flags
         debug = bool(kwargs.get("debug")) or os.environ.get("XENT_DEBUG", "") not in ("", "0")
         try:
             return func(*args, **kwargs)
         except XentError as exc:
             if isinstance(exc, DataError) and kwargs.get("max_errors"):
                 exc.max_also = int(kwargs["max_errors"]) - 1
+            if flags is None:
+                flags = _flags_of(func)
+            _fit_hints(exc, flags)
             typer.echo(error_line(str(exc)), err=True)
             raise typer.Exit(int(exc.exit_code)) from None
         except BrokenPipeError:

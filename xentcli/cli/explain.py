@@ -23,7 +23,7 @@ from xentcli.cli.options import (
 )
 from xentcli.cli.streams import Streams
 from xentcli.core.explain import SEED3_LABELS, SEED3_LOGITS, explain
-from xentcli.errors import DataError, UsageError
+from xentcli.errors import UsageError
 from xentcli.render.machine import dumps_strict
 from xentcli.render.records import DEFAULT_PRECISION
 
@@ -111,13 +111,8 @@ def explain_command(
             header=header,
         )
         names = inputs.class_names
-        try:
-            with inputs.located():
-                e = explain(inputs.logits, inputs.labels)
-        except DataError as exc:
-            # The core's hint names an option of `xent loss` that explain does not take.
-            exc.message = exc.message.replace(" (--nonfinite skip leaves such rows out)", "")
-            raise
+        with inputs.located():
+            e = explain(inputs.logits, inputs.labels)
     p = precision if precision is not None else DEFAULT_PRECISION
     # Imported here: it loads Rich, which a plain `xent loss` never needs.
     from xentcli.render.explain import (

@@ -31,8 +31,6 @@ METRICS = (
     *_EXTRA,
     *(f"ci_{m}_{side}" for m in ("loss", "accuracy", *_EXTRA) for side in ("lo", "hi")),
 )
-#: The option that makes each optional metric part of the summary.
-_ASKED_BY = {"top_k_accuracy": "--top-k K", "ci_": "--ci LEVEL"}
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
     ">=": operator.ge,
@@ -86,6 +84,28 @@ def parse_gates(specs: Sequence[str] | None, metrics: Sequence[str] = METRICS) -
     return gates
 
 
+def _needs(metric: str) -> str:
+    """The option that puts ``metric`` in the summary."""
+    return "--top-k K" if metric == "top_k_accuracy" else "--metrics"
+
+
+def check_reported(gates: Sequence[Gate], top_k: bool, metrics: bool, ci: bool) -> None:
+    """Before any input is read: every gated metric is one the options will report."""
+    for gate in gates:
+        base = gate.metric
+        missing = []
+        if base.startswith("ci_"):
+            base = base[3:].rsplit("_", 1)[0]
+            if not ci:
+                missing.append("--ci LEVEL")
+        if (base == "top_k_accuracy" and not top_k) or (base in _EXTRA[1:] and not metrics):
+            missing.append(_needs(base))
+        if missing:
+            raise UsageError(
+                f"--fail-if {gate}: {gate.metric} is reported only with {' and '.join(missing)}"
+            )
+
+
 def flat_summary(summary: dict[str, Any]) -> dict[str, Any]:
     """The summary's numbers, with each interval bound of ``ci`` as ``ci_<metric>_lo`` /
     ``ci_<metric>_hi`` (the names gates, leaderboards and CSV columns use)."""
@@ -105,8 +125,7 @@ def check_gates(gates: Sequence[Gate], summary: dict[str, Any]) -> None:
     summary = flat_summary(summary)
     for gate in gates:
         if gate.metric not in summary:
-            flag = next((f for k, f in _ASKED_BY.items() if gate.metric.startswith(k)), "--metrics")
-            raise UsageError(f"--fail-if {gate}: {gate.metric} is reported only with {flag}")
+            raise UsageError(f"--fail-if {gate}: {gate.metric} is not in this summary")
         value = summary[gate.metric]
         value = math.nan if value is None else float(value)
         if math.isnan(value):

@@ -9,7 +9,7 @@ import typer
 from xentcli.cli.batch import Entry, JobsOpt, check_batch, run_batch, sort_entries
 from xentcli.cli.emit import choose_format, emit_chunks, emit_table
 from xentcli.cli.errors import guarded
-from xentcli.cli.gates import FailIfOpt, check_gates, parse_gates
+from xentcli.cli.gates import FailIfOpt, check_gates, check_reported, parse_gates
 from xentcli.cli.inputs import open_loss_stream, read_options
 from xentcli.cli.loss_options import (
     BinaryOpt,
@@ -76,7 +76,7 @@ from xentcli.cli.temperature import (
 )
 from xentcli.core import LossResult, concat_results, sorted_samples
 from xentcli.errors import GateError, UsageError
-from xentcli.io import ReadOptions, read_vector, write_atomic
+from xentcli.io import check_creatable, read_vector, write_atomic
 from xentcli.render import View, loss_csv, loss_json, loss_jsonl
 from xentcli.render.records import DEFAULT_HEAD
 
@@ -198,11 +198,17 @@ def loss(
         classes=classes,
     )
     gates = parse_gates(fail_if)
+    check_reported(
+        gates, options.top_k is not None, options.bins is not None, options.ci is not None
+    )
     out_format = choose_format(fmt, output, streams)
     if plot is not None:
         from xentcli.render.plots import require_matplotlib
 
         require_matplotlib()  # before any work: a missing extra is a usage error
+    for path in (output, plot):
+        if path not in (None, "-"):
+            check_creatable(path)  # not after a long run
     if input is not None and len(input) > 1:
         per_sample = [
             flag
@@ -229,7 +235,7 @@ def loss(
         entries = run_batch(input, labels, opts, options, sw, jobs, max_errors, streams)
         if order is not None:
             entries = sort_entries(entries, order, desc)
-        _emit_leaderboard(streams, output, out_format, entries, precision, opts, order)
+        _emit_leaderboard(streams, output, out_format, entries, precision, order)
         failed = []
         for entry in entries:
             try:
@@ -260,11 +266,11 @@ def loss(
             extra=options.extra,
         )
         _emit(streams, output, out_format, run, view, summary, sort, desc)
+    run.warn(streams)
     if plot is not None:
         from xentcli.render.plots import histogram_png
 
         write_atomic(plot, [histogram_png(run.summary(), stream.name)])
-    run.warn(streams)
     if gates:
         check_gates(gates, run.summary().as_dict())
 
@@ -275,23 +281,21 @@ def _emit_leaderboard(
     out_format: OutputFormat,
     entries: list[Entry],
     precision: int | None,
-    opts: ReadOptions,
     order: str | None,
 ) -> None:
     """One summary per input, in the chosen format."""
     from xentcli.render import leaderboard as board
 
-    runs = [(e.input, e.summary) for e in entries]
-    names = opts.classes
+    runs = [(e.input, e.summary, e.class_names) for e in entries]
     if out_format is OutputFormat.table:
         emit_table(streams, output, board.leaderboard_table(runs, precision, order))
     elif out_format is OutputFormat.json:
-        emit_chunks(streams, output, [board.leaderboard_json(runs, precision, names)])
+        emit_chunks(streams, output, [board.leaderboard_json(runs, precision)])
     elif out_format is OutputFormat.jsonl:
-        emit_chunks(streams, output, [board.leaderboard_jsonl(runs, precision, names)])
+        emit_chunks(streams, output, [board.leaderboard_jsonl(runs, precision)])
     else:
         delim = "," if out_format is OutputFormat.csv else "\t"
-        emit_chunks(streams, output, [board.leaderboard_csv(runs, precision, names, delim)])
+        emit_chunks(streams, output, [board.leaderboard_csv(runs, precision, delim)])
 
 
 def _emit(

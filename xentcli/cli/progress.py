@@ -68,6 +68,9 @@ class RowProgress:
             TextColumn("{task.description}"),
             console=self.streams.err_console(),
             transient=True,
+            # Never capture sys.stdout/stderr: stdout carries only data.
+            redirect_stdout=False,
+            redirect_stderr=False,
         )
         self.bar.start()
         self.task = self.bar.add_task(os.path.basename(self.name), total=None, rate="")

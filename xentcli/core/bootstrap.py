@@ -119,17 +119,29 @@ class ReplicateSums:
         seed: int,
         replicates: int,
         kind: Kind = "poisson",
+        groups: tuple[NDArray[np.intp], int, NDArray[np.float64]] | None = None,
     ) -> ReplicateSums:
         """The sums for samples ``start ..`` whose quantities are the columns of
-        ``values`` (n, k). Works a tile at a time: memory does not grow with n."""
+        ``values`` (n, k). Works a tile at a time: memory does not grow with n.
+
+        ``groups = (index, g, weights)`` adds, for each column j of ``weights`` (n, q)
+        and each group ``0 .. g-1``, the sum over the samples of that group (``index``)
+        of ``weights[:, j]``: q * g more rows (all groups of column 0 first), without
+        the (n, q * g) matrix a column per group would take.
+        """
         n, k = values.shape
-        sums = np.zeros((k, replicates))
+        extra = 0 if groups is None else groups[2].shape[1] * groups[1]
+        sums = np.zeros((k + extra, replicates))
         pos = 0
         while pos < n:
             # Up to the end of the current tile, so each tile is drawn once per block.
             take = min(n - pos, TILE - (start + pos) % TILE)
             w = replicate_weights(seed, start + pos, take, replicates, kind)
-            sums += values[pos : pos + take].T @ w
+            part = slice(pos, pos + take)
+            sums[:k] += values[part].T @ w
+            if groups is not None:
+                index, g, weights = groups
+                sums[k:] += _grouped(index[part], g, weights[part], w)
             pos += take
         return cls(seed, replicates, kind, sums)
 
@@ -137,6 +149,22 @@ class ReplicateSums:
         if (self.seed, self.replicates, self.kind) != (other.seed, other.replicates, other.kind):
             raise ValueError("cannot merge replicates drawn with different settings")
         return ReplicateSums(self.seed, self.replicates, self.kind, self.sums + other.sums)
+
+
+def _grouped(
+    index: NDArray[np.intp], g: int, weights: NDArray[np.float64], w: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Per group and weight column, the weighted sums of the rows of ``w``: shape
+    (q * g, replicates)."""
+    q = weights.shape[1]
+    out = np.zeros((q, g, w.shape[1]))
+    order = np.argsort(index, kind="stable")
+    idx = index[order]
+    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+    rows = w[order]
+    for j in range(q):
+        out[j, idx[starts]] = np.add.reduceat(rows * weights[order, j, None], starts, axis=0)
+    return out.reshape(q * g, w.shape[1])
 
 
 def percentile_interval(

@@ -368,7 +368,8 @@ def _replicates(
     n_all: int,
 ) -> ReplicateSums:
     """Poisson-bootstrap sums of the loss, the denominator, the hits and the count, then
-    of the metrics' columns (:func:`~xentcli.core.metrics.metric_columns`).
+    of the metrics' terms (:func:`~xentcli.core.metrics.metric_terms`), the calibration
+    bins' sums grouped by bin.
 
     An infinite loss term would make ``0 * inf = NaN`` in the replicates that leave its
     sample out, so it enters as a count of its own: a replicate holding it has an
@@ -387,13 +388,24 @@ def _replicates(
             infinite.astype(np.float64),
         ]
     )
-    if terms.metric_columns is not None:
-        values = np.hstack([values, terms.metric_columns])
+    groups = None
+    mt = terms.metric_terms
+    if mt is not None:
+        values = np.hstack([values, mt.columns])
+        if mt.bin is not None and mt.bin_weights is not None and opts.bins is not None:
+            groups = (mt.bin, opts.bins + 1, mt.bin_weights)
     if kept is not None:
+        # Skipped rows keep their place (with zero weight), which their counts depend on.
         full = np.zeros((n_all, values.shape[1]))
         full[kept] = values
         values = full
-    return ReplicateSums.of(values, start, opts.seed, opts.bootstrap)
+        if groups is not None:
+            index = np.zeros(n_all, dtype=np.intp)
+            index[kept] = groups[0]
+            weights = np.zeros((n_all, groups[2].shape[1]))
+            weights[kept] = groups[2]
+            groups = (index, groups[1], weights)
+    return ReplicateSums.of(values, start, opts.seed, opts.bootstrap, groups=groups)
 
 
 def concat_results(results: Sequence[LossResult]) -> LossResult:

@@ -17,11 +17,12 @@ from xentcli.core.sums import CompensatedSum
 
 __all__ = [
     "MetricStats",
+    "MetricTerms",
     "bin_index",
     "block_metrics",
     "calibration_errors",
     "entropy",
-    "metric_columns",
+    "metric_terms",
     "true_rank",
 ]
 
@@ -155,43 +156,73 @@ def bin_index(confidence: NDArray[np.float64], bins: int) -> NDArray[np.intp]:
     return out
 
 
-def metric_columns(
+@dataclass(frozen=True)
+class MetricTerms:
+    """The per-sample terms whose sums make the metrics, for every sample of a block (all
+    zero for samples that do not count): the exact sums use them, and so do the
+    bootstrap's replicates.
+
+    Attributes
+    ----------
+    columns : ndarray, shape (n, k)
+        The top-K hit (with ``top_k``), then (with ``bins``) the Brier term and the
+        entropy.
+    bin : ndarray of intp, shape (n,), or None
+        The calibration bin of each sample's top-1 confidence (``bins`` of equal width,
+        then one for a confidence of exactly 1).
+    bin_weights : ndarray, shape (n, 3), or None
+        What each sample adds to its bin: 1, its confidence, 1 if predicted right.
+    """
+
+    columns: NDArray[np.float64]
+    bin: NDArray[np.intp] | None = None
+    bin_weights: NDArray[np.float64] | None = None
+
+
+def metric_terms(
     scores: NDArray[np.float64],
     logp: NDArray[np.float64] | None,
     label: NDArray[np.int64],
+    counted: NDArray[np.bool_],
     top_k: int | None,
     bins: int | None,
-) -> NDArray[np.float64]:
-    """Per-sample terms whose sums make the metrics, one column each (n, k).
+) -> MetricTerms:
+    """The metrics' per-sample terms of a block of class-index samples.
 
-    Columns: the top-K hit (with ``top_k``); then (with ``bins`` and ``logp``) the Brier
-    term, the entropy, and for each of the ``bins + 1`` calibration bins whether the
-    sample's top-1 confidence falls in it, that confidence, and whether the prediction is
-    right. The bootstrap resamples these columns; :func:`block_metrics` sums them.
+    ``scores`` are the input scores (N, C) (their order ranks the classes), ``logp`` the
+    normalised log-probabilities (needed when ``bins`` is set); rows not ``counted``
+    (ignored labels, which may not even be classes) get zeros.
     """
     n = int(label.shape[0])
+    rows = np.flatnonzero(counted)
+    y = label[rows]
     cols: list[NDArray[np.float64]] = []
+
+    def spread(values: NDArray[Any]) -> NDArray[np.float64]:
+        out = np.zeros(n)
+        out[rows] = values
+        return out
+
     if top_k is not None:
-        cols.append((true_rank(scores, label) <= top_k).astype(np.float64))
-    if bins is not None and logp is not None:
-        p = np.exp(logp)
-        rows = np.arange(n)
-        cols.append((p * p).sum(axis=1) - 2.0 * p[rows, label] + 1.0)
-        cols.append(entropy(logp))
-        conf = p.max(axis=1)
-        correct = (p.argmax(axis=1) == label).astype(np.float64)
-        # torchmetrics' bins: [lo, hi) of equal width (bucketize(right=True) - 1, so a
-        # confidence on an edge goes to the bin that edge opens), and a bin of its own for
-        # a confidence of exactly 1. torchmetrics casts confidences and edges to float32;
-        # here both stay float64, so a confidence within ~1e-7 of an edge may land one
-        # bin over.
-        which = bin_index(conf, bins)
-        onehot = np.zeros((n, bins + 1))
-        onehot[rows, which] = 1.0
-        cols += [onehot, onehot * conf[:, None], onehot * correct[:, None]]
-    if not cols:
-        return np.zeros((n, 0))
-    return np.column_stack(cols)
+        cols.append(spread(true_rank(scores[rows], y) <= top_k))
+    if bins is None or logp is None:
+        return MetricTerms(np.column_stack(cols) if cols else np.zeros((n, 0)))
+    lp = logp[rows]
+    p = np.exp(lp)
+    cols.append(spread((p * p).sum(axis=1) - 2.0 * p[np.arange(len(y)), y] + 1.0))
+    cols.append(spread(entropy(lp)))
+    conf = p.max(axis=1)
+    # torchmetrics' bins: [lo, hi) of equal width (bucketize(right=True) - 1, so a
+    # confidence on an edge goes to the bin that edge opens), and a bin of its own for a
+    # confidence of exactly 1. torchmetrics casts confidences and edges to float32; here
+    # both stay float64, so a confidence within ~1e-7 of an edge may land one bin over.
+    which = np.zeros(n, dtype=np.intp)
+    which[rows] = bin_index(conf, bins)
+    weights = np.zeros((n, 3))
+    weights[rows, 0] = 1.0
+    weights[rows, 1] = conf
+    weights[rows, 2] = p.argmax(axis=1) == y
+    return MetricTerms(np.column_stack(cols), which, weights)
 
 
 def calibration_errors(
@@ -211,42 +242,31 @@ def calibration_errors(
     return ece, mce, rmsce
 
 
-def block_metrics(
-    scores: NDArray[np.float64],
-    logp: NDArray[np.float64] | None,
-    label: NDArray[np.int64],
-    counted: NDArray[np.bool_],
-    top_k: int | None,
-    bins: int | None,
-) -> tuple[MetricStats, NDArray[np.float64]]:
-    """The metrics' partial sums for one block of class-index samples, and the per-sample
-    columns they sum (:func:`metric_columns`; zero rows for samples not counted).
-
-    ``scores`` are the input scores (N, C) (their order ranks the classes), ``logp`` the
-    normalised log-probabilities (needed when ``bins`` is set); only ``counted`` samples
-    enter the sums.
-    """
-    y = label[counted]
-    n = int(y.shape[0])
-    cols = metric_columns(scores[counted], None if logp is None else logp[counted], y, top_k, bins)
-    every = np.zeros((label.shape[0], cols.shape[1]))
-    every[counted] = cols
+def block_metrics(terms: MetricTerms, n: int, top_k: int | None, bins: int | None) -> MetricStats:
+    """The metrics' partial sums of a block from its terms (``n`` samples counted)."""
+    cols = terms.columns
     hits = 0
     if top_k is not None:
         hits = int(cols[:, 0].sum())
         cols = cols[:, 1:]
-    if bins is None or logp is None:
-        return MetricStats(top_k=top_k, bins=bins, n=n, top_k_hits=hits), every
+    if bins is None or terms.bin is None or terms.bin_weights is None:
+        return MetricStats(top_k=top_k, bins=bins, n=n, top_k_hits=hits)
     slots = bins + 1
-    stats = MetricStats(
+
+    def per_bin(j: int) -> tuple[float, ...]:
+        assert terms.bin is not None
+        assert terms.bin_weights is not None
+        sums = np.bincount(terms.bin, weights=terms.bin_weights[:, j], minlength=slots)
+        return tuple(sums.tolist())
+
+    return MetricStats(
         top_k=top_k,
         bins=bins,
         n=n,
         top_k_hits=hits,
         brier=CompensatedSum.of(cols[:, 0]),
         entropy=CompensatedSum.of(cols[:, 1]),
-        bin_count=tuple(cols[:, 2 : 2 + slots].sum(axis=0).tolist()),
-        bin_confidence=tuple(cols[:, 2 + slots : 2 + 2 * slots].sum(axis=0).tolist()),
-        bin_correct=tuple(cols[:, 2 + 2 * slots :].sum(axis=0).tolist()),
+        bin_count=per_bin(0),
+        bin_confidence=per_bin(1),
+        bin_correct=per_bin(2),
     )
-    return stats, every

@@ -27,6 +27,8 @@ LN2 = math.log(2.0)
 
 def _extra(stats: LossStats, div: float) -> dict[str, Any]:
     out = stats.metrics.summary() if stats.metrics is not None else {}
+    if "mean_entropy" in out:
+        out["mean_entropy"] /= div  # in the loss's units, like every log
     if stats.replicates is not None:
         out["ci"] = _interval(stats, div)
     if stats.per_class is not None:
@@ -176,7 +178,8 @@ def _interval(stats: LossStats, div: float) -> dict[str, Any]:
         rest = rest[1:]
     if opts.bins is not None and len(rest):
         out["brier"] = list(percentile_interval(rest[0], count, opts.ci))
-        out["mean_entropy"] = list(percentile_interval(rest[1], count, opts.ci))
+        lo, hi = percentile_interval(rest[1], count, opts.ci)
+        out["mean_entropy"] = [lo / div, hi / div]
         slots = opts.bins + 1
         bins = rest[2:]
         errors = calibration_errors(bins[:slots], bins[slots : 2 * slots], bins[2 * slots :])

@@ -14,7 +14,14 @@ from numpy.typing import NDArray
 
 from xentcli.core.compat import Profile
 from xentcli.core.kernel import logits_nll
-from xentcli.core.metrics import MetricStats, block_metrics, entropy, true_rank
+from xentcli.core.metrics import (
+    MetricStats,
+    MetricTerms,
+    block_metrics,
+    entropy,
+    metric_terms,
+    true_rank,
+)
 from xentcli.core.options import LossOptions
 from xentcli.core.softmax import _shift_and_log_norm
 from xentcli.core.validate import (
@@ -45,8 +52,8 @@ class Terms:
     task: str
     notes: list[str] = field(default_factory=list)
     metrics: MetricStats | None = None
-    #: The per-sample terms of the metrics (``metric_columns``), for the bootstrap.
-    metric_columns: NDArray[np.float64] | None = None
+    #: The per-sample terms of the metrics, for the bootstrap.
+    metric_terms: MetricTerms | None = None
     #: Top-1 probability of each sample (for ``per_class``).
     confidence: NDArray[np.float64] | None = None
     #: ``extra``: rank of the true class (NaN when the label is no class), margin
@@ -180,9 +187,11 @@ def multiclass(
                 smooth = -(logp * w).sum(axis=1) if w is not None else -logp.sum(axis=1)
             smoothing = (e, c, smooth)
         loss, denom = _weighted(nll, y, ignored, w, profile, smoothing)
-    metrics = columns = None
+    metrics = m_terms = None
     if opts.top_k is not None or opts.bins is not None:
-        metrics, columns = block_metrics(x, logp, label, ~ignored, opts.top_k, opts.bins)
+        m_terms = metric_terms(x, logp, label, ~ignored, opts.top_k, opts.bins)
+        counted = int(np.count_nonzero(~ignored))
+        metrics = block_metrics(m_terms, counted, opts.top_k, opts.bins)
     terms = Terms(
         label=label,
         pred=pred,
@@ -196,7 +205,7 @@ def multiclass(
         task="multiclass-soft" if soft else "multiclass",
         notes=notes,
         metrics=metrics,
-        metric_columns=columns,
+        metric_terms=m_terms,
     )
     if opts.per_class or opts.extra:
         top = logp.max(axis=1) if n else np.zeros(0)
@@ -262,10 +271,12 @@ def _plain_logits(
     nll, pred = logits_nll(raw, y, opts.temperature)
     nll[~known] = np.nan
     loss, denom = _weighted(nll, y, ignored, w, profile)
-    metrics = columns = None
+    metrics = m_terms = None
     if opts.top_k is not None:
         scores = np.asarray(raw, dtype=np.float64)
-        metrics, columns = block_metrics(scores, None, label, ~ignored, opts.top_k, None)
+        m_terms = metric_terms(scores, None, label, ~ignored, opts.top_k, None)
+        counted = int(np.count_nonzero(~ignored))
+        metrics = block_metrics(m_terms, counted, opts.top_k, None)
     return Terms(
         label=label,
         pred=pred,
@@ -278,7 +289,7 @@ def _plain_logits(
         n_classes=c,
         task="multiclass",
         metrics=metrics,
-        metric_columns=columns,
+        metric_terms=m_terms,
     )
 
 

@@ -9,7 +9,7 @@ from xentcli.io.inputs import (
     load_inputs,
     open_loss_inputs,
 )
-from xentcli.io.output import write_atomic
+from xentcli.io.output import check_creatable, write_atomic
 from xentcli.io.stream import open_scores
 from xentcli.io.vectors import read_vector
 
@@ -24,5 +24,6 @@ __all__ = [
     "open_loss_inputs",
     "open_scores",
     "read_vector",
+    "check_creatable",
     "write_atomic",
 ]

@@ -36,6 +36,22 @@ def _write_direct(path: str, chunks: Iterable[str | bytes]) -> None:
         raise WriteError(f"write failed: {exc.strerror or exc}", where=path) from None
 
 
+def check_creatable(path: str) -> None:
+    """Raise :class:`OutputError` now if ``path`` cannot be written later (its directory
+    is missing or not writable), so a long run does not end in that error."""
+    if _is_special(path):
+        return
+    directory = os.path.dirname(os.path.realpath(path)) or "."
+    try:
+        mode = os.stat(directory).st_mode
+    except OSError as exc:
+        raise OutputError(f"cannot create: {exc.strerror or exc}", where=path) from None
+    if not stat.S_ISDIR(mode):
+        raise OutputError("cannot create: Not a directory", where=path)
+    if not os.access(directory, os.W_OK):
+        raise OutputError("cannot create: Permission denied", where=path)
+
+
 def write_atomic(path: str, chunks: Iterable[str | bytes]) -> None:
     """Write ``chunks`` (text as UTF-8, or bytes) to ``path`` through a temporary file
     and a rename.

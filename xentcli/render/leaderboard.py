@@ -16,46 +16,36 @@ if TYPE_CHECKING:
 
 SCHEMA_LEADERBOARD = "xent.leaderboard/1"
 
-Runs = Sequence[tuple[str, Summary]]
+#: (input, its summary, its class names).
+Runs = Sequence[tuple[str, Summary, Sequence[str] | None]]
 
 
-def leaderboard_json(
-    runs: Runs, precision: int | None = None, class_names: Sequence[str] | None = None
-) -> str:
+def leaderboard_json(runs: Runs, precision: int | None = None) -> str:
     """``{"schema": "xent.leaderboard/1", "runs": [{"input": ..., "summary": {...}}]}``."""
     parts = [
-        "  " + dumps_strict({"input": name, "summary": summary_record(s, precision, class_names)})
-        for name, s in runs
+        "  " + dumps_strict({"input": name, "summary": summary_record(s, precision, names)})
+        for name, s, names in runs
     ]
     return (
         '{"schema": ' + dumps_strict(SCHEMA_LEADERBOARD) + ', "runs": [\n' + ",\n".join(parts)
     ) + "\n]}\n"
 
 
-def leaderboard_jsonl(
-    runs: Runs, precision: int | None = None, class_names: Sequence[str] | None = None
-) -> str:
+def leaderboard_jsonl(runs: Runs, precision: int | None = None) -> str:
     """One ``{"type": "summary", "input": ..., ...}`` line per input."""
     return "".join(
-        dumps_strict(
-            {"type": "summary", "input": name, **summary_record(s, precision, class_names)}
-        )
+        dumps_strict({"type": "summary", "input": name, **summary_record(s, precision, names)})
         + "\n"
-        for name, s in runs
+        for name, s, names in runs
     )
 
 
-def leaderboard_csv(
-    runs: Runs,
-    precision: int | None = None,
-    class_names: Sequence[str] | None = None,
-    delimiter: str = ",",
-) -> str:
+def leaderboard_csv(runs: Runs, precision: int | None = None, delimiter: str = ",") -> str:
     """A header, then one row per input: ``input`` and the columns of ``-s -f csv``
     (the union of every input's columns, in order of first appearance)."""
     rows = [
-        {"input": name, **flat_summary_row(summary_record(s, precision, class_names))}
-        for name, s in runs
+        {"input": name, **flat_summary_row(summary_record(s, precision, names))}
+        for name, s, names in runs
     ]
     header: dict[str, None] = {}
     for row in rows:
@@ -101,7 +91,7 @@ def leaderboard_table(runs: Runs, precision: int | None = None, sort: str | None
     extra = [(k, h.format(**first.extra)) for k, h in _COLUMNS if k in first.extra]
     for _, heading in extra:
         table.add_column(heading, justify="right")
-    for i, (name, s) in enumerate(runs, start=1):
+    for i, (name, s, _) in enumerate(runs, start=1):
         cells = [str(i), name, str(s.n), fmt(s.loss, p)]
         if ci:
             lo, hi = s.extra["ci"]["loss"]

@@ -110,19 +110,22 @@ def samples_table(result: LossResult, view: View, total: int | None = None) -> T
 _METRIC_ROWS = (
     ("top_k_accuracy", "top-{top_k} accuracy", "true class among the {top_k} highest scores"),
     ("brier", "Brier score", "mean of sum_c (p_c - onehot_c)^2"),
-    ("mean_entropy", "mean entropy", "nats; -sum_c p_c log p_c, averaged"),
+    ("mean_entropy", "mean entropy", "{units}; -sum_c p_c log p_c, averaged"),
     ("ece", "ECE", "expected calibration error, {bins} bins"),
     ("mce", "MCE", "largest gap between confidence and accuracy in a bin"),
     ("rmsce", "RMSCE", "root-mean-square calibration error"),
 )
 
 
-def _metric_rows(grid: Table, extra: dict[str, object], p: int) -> None:
+def _metric_rows(grid: Table, summary: Summary, p: int) -> None:
+    extra = summary.extra
     for key, name, meaning in _METRIC_ROWS:
         if key in extra:
             value = extra[key]
             shown = fmt(float(value), p) if isinstance(value, (int, float)) else "nan"
-            grid.add_row(name.format(**extra), shown, meaning.format(**extra))
+            grid.add_row(
+                name.format(**extra), shown, meaning.format(units=summary.units, **extra)
+            )
 
 
 def _opt(v: object) -> str:
@@ -169,7 +172,7 @@ def summary_panel(summary: Summary, precision: int | None = None) -> Panel:
     grid.add_row(
         "accuracy", fmt(summary.accuracy, p), f"{correct} of {counted} predicted correctly"
     )
-    _metric_rows(grid, summary.extra, p)
+    _metric_rows(grid, summary, p)
     ci = summary.extra.get("ci")
     if ci is not None:
         level = f"{100 * ci['level']:g}%"

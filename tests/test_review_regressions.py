@@ -338,3 +338,23 @@ def test_leaderboard_keeps_header_class_names_and_sorts_nan_last(
     one = entry("one", [[0.0, 0.0]], [0])
     order = [e.input for e in sort_entries([nan, inf, one], "loss", desc=False)]
     assert order == ["one", "inf", "nan"]
+
+
+def test_interval_bounds_that_are_not_finite_follow_compares_convention(
+    run_xent: Run, tmp_path: Path
+) -> None:
+    logits = tmp_path / "x.csv"
+    logits.write_text("0,-inf\n" + "0,0\n" * 99)
+    labels = tmp_path / "y.csv"
+    labels.write_text("1\n" + "0\n" * 99)
+    args = ("loss", logits, "-l", labels, "-s", "--ci", "0.9", "--seed", "3")
+    ci = json.loads(run_xent(*args, "-f", "json").stdout)["summary"]["ci"]
+    assert ci["loss"][0] == pytest.approx(math.log(2))
+    assert ci["loss"][1] is None
+    assert ci["nonfinite"] == {"loss": [None, "inf"]}
+    import csv
+    import io
+
+    row = next(csv.DictReader(io.StringIO(run_xent(*args, "-f", "csv").stdout)))
+    assert row["ci_loss_hi"] == "inf"
+    assert float(row["ci_loss_lo"]) == pytest.approx(math.log(2))

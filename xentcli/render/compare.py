@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from xentcli.core.compare import SCHEMA_COMPARE, CompareSummary, Paired
-from xentcli.render.records import View, class_name, nonfinite_name, rounder
+from xentcli.render.machine import csv_value, drained, dumps_strict, json_document, jsonl_lines
+from xentcli.render.records import View, class_name, finite_or_flag, nonfinite_name, rounder
 
 __all__ = [
     "COMPARE_FIELDS",
@@ -29,25 +29,9 @@ __all__ = [
 COMPARE_FIELDS = ("index", "label", "pred_a", "pred_b", "nll_a", "nll_b", "delta")
 _FLOATS = ("nll_a", "nll_b", "delta")
 
-_dumps = json.JSONEncoder(allow_nan=False, ensure_ascii=False).encode
 
 Chunks = Iterable[Paired]
 SummaryOf = Callable[[], CompareSummary]
-
-
-def _flag(record: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
-    flags: dict[str, Any] = {}
-    for k in keys:
-        v = record[k]
-        if isinstance(v, float) and not math.isfinite(v):
-            flags[k] = nonfinite_name(v)
-            record[k] = None
-        elif isinstance(v, list) and not all(math.isfinite(x) for x in v):
-            flags[k] = [None if math.isfinite(x) else nonfinite_name(x) for x in v]
-            record[k] = [x if math.isfinite(x) else None for x in v]
-    if flags:
-        record["nonfinite"] = flags
-    return record
 
 
 def compare_records(pairs: Paired, view: View, n_classes: int) -> Iterator[dict[str, Any]]:
@@ -86,7 +70,7 @@ def compare_records(pairs: Paired, view: View, n_classes: int) -> Iterator[dict[
             for f in _FLOATS:
                 if rec[f] != rec[f]:
                     rec[f] = None
-        yield _flag(rec, _FLOATS)
+        yield finite_or_flag(rec, _FLOATS)
 
 
 def compare_summary_record(summary: CompareSummary, precision: int | None = None) -> dict[str, Any]:
@@ -99,7 +83,7 @@ def compare_summary_record(summary: CompareSummary, precision: int | None = None
         elif isinstance(v, list):
             v = [rnd(x) for x in v]
         rec[k] = v
-    return _flag(rec, [k for k, v in rec.items() if isinstance(v, (float, list))])
+    return finite_or_flag(rec, [k for k, v in rec.items() if isinstance(v, (float, list))])
 
 
 def _samples(chunks: Chunks, view: View, n_classes: Callable[[], int]) -> Iterator[dict[str, Any]]:
@@ -116,16 +100,12 @@ def compare_json(
 ) -> Iterator[str]:
     """``{"schema": "xent.compare/1", "samples": [...], "summary": {...}}``: samples
     streamed first as the chunks arrive; ``summary`` is called once they are all in."""
-    yield '{"schema": ' + _dumps(SCHEMA_COMPARE)
     if summary_only:
-        for _ in chunks:
-            pass
-    else:
-        yield ', "samples": ['
-        for i, rec in enumerate(_samples(chunks, view, n_classes)):
-            yield ("\n  " if i == 0 else ",\n  ") + _dumps(rec)
-        yield "\n]"
-    yield ', "summary": ' + _dumps(compare_summary_record(summary(), view.precision)) + "}\n"
+        drained(chunks)
+    records = None if summary_only else _samples(chunks, view, n_classes)
+    return json_document(
+        SCHEMA_COMPARE, records, lambda: compare_summary_record(summary(), view.precision)
+    )
 
 
 def compare_jsonl(
@@ -137,25 +117,13 @@ def compare_jsonl(
 ) -> Iterator[str]:
     """One ``{"type": "sample", ...}`` object per line, then one ``{"type": "summary"}``."""
     if summary_only:
-        for _ in chunks:
-            pass
-    else:
-        for rec in _samples(chunks, view, n_classes):
-            yield _dumps({"type": "sample", **rec}) + "\n"
-    rec = compare_summary_record(summary(), view.precision)
-    yield _dumps({"type": "summary", **rec}) + "\n"
+        drained(chunks)
+    records = None if summary_only else _samples(chunks, view, n_classes)
+    return jsonl_lines(records, lambda: compare_summary_record(summary(), view.precision))
 
 
 def _csv_float(v: float, rnd: Callable[[float], float]) -> Any:
     return rnd(v) if math.isfinite(v) else nonfinite_name(v)
-
-
-def _cell(v: Any) -> Any:
-    if v is None:
-        return ""
-    if isinstance(v, list):
-        return " ".join(str(x) for x in v)
-    return v
 
 
 def compare_csv(
@@ -179,11 +147,10 @@ def compare_csv(
         return s
 
     if summary_only:
-        for _ in chunks:
-            pass
+        drained(chunks)
         rnd = rounder(view.precision)
         flat = summary().flat()
-        flat["options"] = _dumps(flat["options"])
+        flat["options"] = dumps_strict(flat["options"])
         writer.writerow(flat.keys())
         writer.writerow(
             [
@@ -199,7 +166,7 @@ def compare_csv(
         if not header:
             writer.writerow(rec.keys())
             header = True
-        writer.writerow([flags.get(k, _cell(v)) for k, v in rec.items()])
+        writer.writerow([flags.get(k, csv_value(v)) for k, v in rec.items()])
         yield take()
     if not header:
         columns = list(COMPARE_FIELDS)

@@ -44,24 +44,50 @@ def _shown(results: Results, view: View) -> Iterator[dict[str, Any]]:
                 left -= 1
 
 
+def json_document(
+    schema: str,
+    records: Iterable[dict[str, Any]] | None,
+    summary: Callable[[], dict[str, Any]],
+) -> Iterator[str]:
+    """``{"schema": ..., "samples": [...], "summary": {...}}`` as text chunks: the
+    records as they come, then ``summary()`` (called once they are all in). ``records``
+    None: no ``samples`` key (the caller has drained its input)."""
+    yield '{"schema": ' + _dumps(schema)
+    if records is not None:
+        yield ', "samples": ['
+        for i, rec in enumerate(records):
+            yield ("\n  " if i == 0 else ",\n  ") + _dumps(rec)
+        yield "\n]"
+    yield ', "summary": ' + _dumps(summary()) + "}\n"
+
+
+def jsonl_lines(
+    records: Iterable[dict[str, Any]] | None, summary: Callable[[], dict[str, Any]]
+) -> Iterator[str]:
+    """One ``{"type": "sample", ...}`` line per record, then ``{"type": "summary", ...}``."""
+    for rec in records or ():
+        yield _dumps({"type": "sample", **rec}) + "\n"
+    yield _dumps({"type": "summary", **summary()}) + "\n"
+
+
+def drained(items: Iterable[Any]) -> None:
+    """Consume ``items`` (every block must be read for the summary)."""
+    for _ in items:
+        pass
+
+
 def loss_json(
     results: Results, view: View, summary: SummaryOf, summary_only: bool = False
 ) -> Iterator[str]:
     """``{"schema": ..., "samples": [...], "summary": {...}}``, samples streamed first as
     the blocks arrive; ``summary`` is called once they are all in."""
-    yield '{"schema": ' + _dumps(SCHEMA_LOSS)
     if summary_only:
-        for _ in results:
-            pass
-    else:
-        yield ', "samples": ['
-        for i, rec in enumerate(_shown(results, view)):
-            yield ("\n  " if i == 0 else ",\n  ") + _dumps(rec)
-        yield "\n]"
-    yield (
-        ', "summary": '
-        + _dumps(summary_record(summary(), view.precision, view.class_names))
-        + "}\n"
+        drained(results)
+    records = None if summary_only else _shown(results, view)
+    return json_document(
+        SCHEMA_LOSS,
+        records,
+        lambda: summary_record(summary(), view.precision, view.class_names),
     )
 
 
@@ -70,18 +96,12 @@ def loss_jsonl(
 ) -> Iterator[str]:
     """One ``{"type": "sample", ...}`` object per line, then one ``{"type": "summary"}``."""
     if summary_only:
-        for _ in results:
-            pass
-    else:
-        for rec in _shown(results, view):
-            yield _dumps({"type": "sample", **rec}) + "\n"
-    yield (
-        _dumps({"type": "summary", **summary_record(summary(), view.precision, view.class_names)})
-        + "\n"
-    )
+        drained(results)
+    records = None if summary_only else _shown(results, view)
+    return jsonl_lines(records, lambda: summary_record(summary(), view.precision, view.class_names))
 
 
-def _csv_value(v: Any) -> Any:
+def csv_value(v: Any) -> Any:
     if v is None:
         return ""
     if isinstance(v, list):
@@ -123,7 +143,7 @@ def loss_csv(
         rec = flat_summary_row(summary_record(summary(), view.precision, view.class_names))
         flags = rec.pop("nonfinite", {})
         writer.writerow(rec.keys())
-        writer.writerow([flags.get(k, _csv_value(v)) for k, v in rec.items()])
+        writer.writerow([flags.get(k, csv_value(v)) for k, v in rec.items()])
         yield sink.take()
         return
     header_done = False
@@ -142,7 +162,7 @@ def loss_csv(
                 header += [f"p_{n}" for n in names]
             writer.writerow(header)
             header_done = True
-        writer.writerow([flags.get(k, _csv_value(v)) for k, v in rec.items()] + probs)
+        writer.writerow([flags.get(k, csv_value(v)) for k, v in rec.items()] + probs)
         yield sink.take()
     if not header_done:
         writer.writerow(_csv_header(first, view))
@@ -159,8 +179,9 @@ def flat_summary_row(rec: dict[str, Any]) -> dict[str, Any]:
             flags = value.get("nonfinite", {})
             for k, v in value.items():
                 if isinstance(v, list):
-                    for side, bound in zip(("lo", "hi"), v, strict=True):
-                        out[f"ci_{k}_{side}"] = flags.get(f"{k}_{side}", _csv_value(bound))
+                    named = flags.get(k, [None, None])
+                    for side, bound, flag in zip(("lo", "hi"), v, named, strict=True):
+                        out[f"ci_{k}_{side}"] = flag or csv_value(bound)
                 elif k != "nonfinite":
                     out[f"ci_{k}"] = v
         elif key in ("options", "per_class", "nll_histogram"):

@@ -8,7 +8,7 @@ record gets a ``nonfinite`` object naming each such field and its value (``"inf"
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,13 +54,19 @@ def nonfinite_name(x: float) -> str:
     return "inf" if x > 0 else "-inf"
 
 
-def _finite_or_flag(record: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
-    flags = {}
+def finite_or_flag(record: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """Non-finite floats of ``record[k]`` as null, named in ``record["nonfinite"]``: a
+    float's name (``"inf"``), or for a list of floats (an interval) a list aligned with
+    it, null where the value is finite (``[null, "inf"]``)."""
+    flags: dict[str, Any] = {}
     for k in keys:
         v = record[k]
         if isinstance(v, float) and not math.isfinite(v):
             flags[k] = nonfinite_name(v)
             record[k] = None
+        elif isinstance(v, list) and any(isinstance(x, float) and not math.isfinite(x) for x in v):
+            flags[k] = [None if math.isfinite(x) else nonfinite_name(x) for x in v]
+            record[k] = [x if math.isfinite(x) else None for x in v]
     if flags:
         record["nonfinite"] = flags
     return record
@@ -123,13 +129,13 @@ def sample_records(result: LossResult, view: View) -> Iterator[dict[str, Any]]:
             for k in checked:
                 if rec[k] != rec[k]:
                     rec[k] = None
-        yield _finite_or_flag(rec, checked)
+        yield finite_or_flag(rec, checked)
 
 
 def _floats(record: dict[str, Any], rnd: Any) -> dict[str, Any]:
     """Rounded floats, non-finite ones as null plus a ``nonfinite`` object."""
     rec = {k: rnd(v) if isinstance(v, float) else v for k, v in record.items()}
-    return _finite_or_flag(rec, [k for k, v in rec.items() if isinstance(v, float)])
+    return finite_or_flag(rec, [k for k, v in rec.items() if isinstance(v, float)])
 
 
 def summary_record(
@@ -140,7 +146,7 @@ def summary_record(
     Its nested values follow the same conventions: each ``per_class`` record has its own
     ``nonfinite`` object (a class without samples just has null means); an interval
     bound that is not finite (no replicate defined it, or an infinite loss) is null, and
-    the bound's value is in ``ci.nonfinite``, keyed ``loss_lo``, ``loss_hi``, ``ece_hi``.
+    ``ci.nonfinite`` has a list aligned with the interval (``{"loss": [null, "inf"]}``).
     """
     rnd = rounder(precision)
     rec = _floats(summary.as_dict(), rnd)
@@ -156,18 +162,6 @@ def summary_record(
             ]
         rec["per_class"] = rows
     if "ci" in rec:
-        ci = dict(rec["ci"])
-        flags: dict[str, str] = {}
-        for key in [k for k, v in ci.items() if isinstance(v, list)]:
-            bounds = []
-            for side, v in zip(("lo", "hi"), ci[key], strict=True):
-                if math.isfinite(v):
-                    bounds.append(rnd(v))
-                else:
-                    bounds.append(None)
-                    flags[f"{key}_{side}"] = nonfinite_name(v)
-            ci[key] = bounds
-        if flags:
-            ci["nonfinite"] = flags
-        rec["ci"] = ci
+        ci = {k: [rnd(x) for x in v] if isinstance(v, list) else v for k, v in rec["ci"].items()}
+        rec["ci"] = finite_or_flag(ci, [k for k, v in ci.items() if isinstance(v, list)])
     return rec

@@ -123,9 +123,7 @@ def _metric_rows(grid: Table, summary: Summary, p: int) -> None:
         if key in extra:
             value = extra[key]
             shown = fmt(float(value), p) if isinstance(value, (int, float)) else "nan"
-            grid.add_row(
-                name.format(**extra), shown, meaning.format(units=summary.units, **extra)
-            )
+            grid.add_row(name.format(**extra), shown, meaning.format(units=summary.units, **extra))
 
 
 def _opt(v: object) -> str:

@@ -18,12 +18,14 @@ import numpy as np
 import typer
 from numpy.typing import NDArray
 
-from xentcli.cli.gates import flat_summary
-from xentcli.cli.options import OUTPUT_PANEL
+from xentcli.cli.emit import emit_chunks, emit_table
+from xentcli.cli.gates import Gate, check_gates, flat_summary
+from xentcli.cli.options import OUTPUT_PANEL, OutputFormat
 from xentcli.cli.run import LossRun
+from xentcli.cli.sorting import metric_sort_key
 from xentcli.cli.streams import Streams
 from xentcli.core import LossOptions, Summary
-from xentcli.errors import UsageError, XentError
+from xentcli.errors import GateError, UsageError, XentError
 from xentcli.io import ReadOptions, open_loss_inputs
 
 JobsOpt = Annotated[
@@ -121,22 +123,90 @@ def check_batch(inputs: Sequence[str], labels: str | None) -> None:
         raise UsageError(f"input {twice[0]} is given more than once")
 
 
-def run_batch(
-    inputs: Sequence[str],
-    labels: str | None,
-    read: ReadOptions,
-    options: LossOptions,
-    sample_weight: NDArray[np.float64] | None,
-    jobs: int,
-    max_errors: int,
-    streams: Streams,
-) -> list[Entry]:
+@dataclass(frozen=True)
+class Batch:
+    """What to evaluate: the inputs, and what each is read and computed with."""
+
+    inputs: Sequence[str]
+    labels: str | None
+    read: ReadOptions
+    options: LossOptions
+    sample_weight: NDArray[np.float64] | None
+    jobs: int
+    max_errors: int
+
+
+@dataclass(frozen=True)
+class Board:
+    """How to show the leaderboard."""
+
+    format: OutputFormat
+    output: str | None
+    precision: int | None
+    sort: str | None
+    desc: bool
+    nested: bool  # --per-class or --hist: no place for them in the table
+
+
+def leaderboard(
+    streams: Streams, batch: Batch, board: Board, gates: Sequence[Gate], per_sample: list[str]
+) -> None:
+    """``xent loss A B C ...``: evaluate every input, write one summary per input, then
+    check the gates of each (exit 1 naming the inputs that failed)."""
+    if per_sample:
+        raise UsageError(
+            f"{', '.join(per_sample)}: several inputs give one summary each, no "
+            "per-sample output; run one input at a time for it"
+        )
+    if board.format is OutputFormat.table and board.nested:
+        raise UsageError(
+            "with several inputs the table is a leaderboard: for --per-class or --hist "
+            "use -f json (a summary per input) or run one input at a time"
+        )
+    check_batch(batch.inputs, batch.labels)
+    order = metric_sort_key(board.sort)
+    entries = run_batch(batch, streams)
+    if order is not None:
+        entries = sort_entries(entries, order, board.desc)
+    _emit(streams, board, entries, order)
+    failed = []
+    for entry in entries:
+        try:
+            check_gates(gates, entry.summary.as_dict())
+        except GateError as exc:
+            failed.append(f"{entry.input}: {exc.message.removeprefix('--fail-if: ')}")
+    if failed:
+        raise GateError("--fail-if: " + "; ".join(failed))
+
+
+def _emit(streams: Streams, board: Board, entries: list[Entry], order: str | None) -> None:
+    """One summary per input, in the chosen format."""
+    from xentcli.render import leaderboard as render
+
+    runs = [(e.input, e.summary, e.class_names) for e in entries]
+    fmt, output, precision = board.format, board.output, board.precision
+    if fmt is OutputFormat.table:
+        emit_table(streams, output, render.leaderboard_table(runs, precision, order))
+    elif fmt is OutputFormat.json:
+        emit_chunks(streams, output, [render.leaderboard_json(runs, precision)])
+    elif fmt is OutputFormat.jsonl:
+        emit_chunks(streams, output, [render.leaderboard_jsonl(runs, precision)])
+    else:
+        delim = "," if fmt is OutputFormat.csv else "\t"
+        emit_chunks(streams, output, [render.leaderboard_csv(runs, precision, delim)])
+
+
+def run_batch(batch: Batch, streams: Streams) -> list[Entry]:
     """Every input's entry, in the order given; the first failure (in that order) is
     raised once all are done, so nothing is written for a failed batch."""
+    inputs, jobs = batch.inputs, batch.jobs
     workers = min(len(inputs), jobs or os.cpu_count() or 1)
     if jobs == 0 and _total_bytes(inputs) < AUTO_PARALLEL_BYTES:
         workers = 1  # starting a worker (~0.5 s) would cost more than it saves
-    args = [(p, labels, read, options, sample_weight, max_errors) for p in inputs]
+    args = [
+        (p, batch.labels, batch.read, batch.options, batch.sample_weight, batch.max_errors)
+        for p in inputs
+    ]
     if workers <= 1:
         outcomes = [evaluate(*a) for a in args]
     else:

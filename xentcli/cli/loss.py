@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from xentcli.cli.batch import Entry, JobsOpt, check_batch, run_batch, sort_entries
+from xentcli.cli.batch import Batch, Board, JobsOpt, leaderboard
 from xentcli.cli.emit import choose_format, emit_chunks, emit_table
 from xentcli.cli.errors import guarded
 from xentcli.cli.gates import FailIfOpt, check_gates, check_reported, parse_gates
@@ -67,7 +67,7 @@ from xentcli.cli.options import (
 )
 from xentcli.cli.progress import QuietOpt, RowProgress
 from xentcli.cli.run import LossRun
-from xentcli.cli.sorting import DescOpt, SortOpt, metric_sort_key, sample_sort_key
+from xentcli.cli.sorting import DescOpt, SortOpt, sample_sort_key
 from xentcli.cli.streams import Streams
 from xentcli.cli.temperature import (
     MaybeTemperatureOpt,
@@ -75,7 +75,7 @@ from xentcli.cli.temperature import (
     resolve_temperature,
 )
 from xentcli.core import LossResult, concat_results, sorted_samples
-from xentcli.errors import GateError, UsageError
+from xentcli.errors import UsageError
 from xentcli.io import check_creatable, read_vector, write_atomic
 from xentcli.render import View, loss_csv, loss_json, loss_jsonl
 from xentcli.render.records import DEFAULT_HEAD
@@ -210,40 +210,15 @@ def loss(
         if path not in (None, "-"):
             check_creatable(path)  # not after a long run
     if input is not None and len(input) > 1:
-        per_sample = [
-            flag
-            for flag, on in (
-                ("--probs", probs),
-                ("--extra", extra),
-                ("--head", head is not None),
-                ("--plot", plot is not None),
-            )
-            if on
-        ]
-        if per_sample:
-            raise UsageError(
-                f"{', '.join(per_sample)}: several inputs give one summary each, no "
-                "per-sample output; run one input at a time for it"
-            )
-        if out_format is OutputFormat.table and (per_class or hist):
-            raise UsageError(
-                "with several inputs the table is a leaderboard: for --per-class or --hist "
-                "use -f json (a summary per input) or run one input at a time"
-            )
-        check_batch(input, labels)
-        order = metric_sort_key(sort)
-        entries = run_batch(input, labels, opts, options, sw, jobs, max_errors, streams)
-        if order is not None:
-            entries = sort_entries(entries, order, desc)
-        _emit_leaderboard(streams, output, out_format, entries, precision, order)
-        failed = []
-        for entry in entries:
-            try:
-                check_gates(gates, entry.summary.as_dict())
-            except GateError as exc:
-                failed.append(f"{entry.input}: {exc.message.removeprefix('--fail-if: ')}")
-        if failed:
-            raise GateError("--fail-if: " + "; ".join(failed))
+        per_sample = {"--probs": probs, "--extra": extra, "--head": head is not None}
+        per_sample["--plot"] = plot is not None
+        leaderboard(
+            streams,
+            Batch(input, labels, opts, options, sw, jobs, max_errors),
+            Board(out_format, output, precision, sort, desc, per_class or hist),
+            gates,
+            [flag for flag, on in per_sample.items() if on],
+        )
         return
     sort = sample_sort_key(sort)
     path = input[0] if input else None
@@ -273,29 +248,6 @@ def loss(
         write_atomic(plot, [histogram_png(run.summary(), stream.name)])
     if gates:
         check_gates(gates, run.summary().as_dict())
-
-
-def _emit_leaderboard(
-    streams: Streams,
-    output: str | None,
-    out_format: OutputFormat,
-    entries: list[Entry],
-    precision: int | None,
-    order: str | None,
-) -> None:
-    """One summary per input, in the chosen format."""
-    from xentcli.render import leaderboard as board
-
-    runs = [(e.input, e.summary, e.class_names) for e in entries]
-    if out_format is OutputFormat.table:
-        emit_table(streams, output, board.leaderboard_table(runs, precision, order))
-    elif out_format is OutputFormat.json:
-        emit_chunks(streams, output, [board.leaderboard_json(runs, precision)])
-    elif out_format is OutputFormat.jsonl:
-        emit_chunks(streams, output, [board.leaderboard_jsonl(runs, precision)])
-    else:
-        delim = "," if out_format is OutputFormat.csv else "\t"
-        emit_chunks(streams, output, [board.leaderboard_csv(runs, precision, delim)])
 
 
 def _emit(

@@ -20,6 +20,8 @@ from xentcli.cli.loss_options import (
     ClipOpt,
     Compat,
     CompatOpt,
+    ComputeDtype,
+    ComputeDtypeOpt,
     EmptyOpt,
     ExtraOpt,
     HistOpt,
@@ -126,6 +128,7 @@ def loss(
     multi_label: MultiLabelOpt = False,
     pos_weight: PosWeightOpt = None,
     class_axis: ClassAxisOpt = None,
+    compute_dtype: ComputeDtypeOpt = ComputeDtype.auto,
     top_k: TopKOpt = None,
     metrics: MetricsOpt = False,
     bins: BinsOpt = None,
@@ -182,6 +185,7 @@ def loss(
         bootstrap=bootstrap,
         seed=seed,
         hist=hist or plot is not None,
+        compute_dtype=compute_dtype,
     )
     if sample_weight is not None and sample_weight_col is not None:
         raise UsageError(

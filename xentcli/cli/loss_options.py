@@ -309,6 +309,21 @@ SeedOpt = Annotated[
         rich_help_panel=METRICS_PANEL,
     ),
 ]
+class ComputeDtype(StrEnum):
+    auto = "auto"
+    float64 = "float64"
+
+
+ComputeDtypeOpt = Annotated[
+    ComputeDtype,
+    typer.Option(
+        "--compute-dtype",
+        help="auto: float32 (and float16) logits are computed in float32, within a few "
+        "float32 ulps; float64: everything in float64.",
+        case_sensitive=False,
+        rich_help_panel=LOSS_PANEL,
+    ),
+]
 HistOpt = Annotated[
     bool,
     typer.Option(
@@ -364,6 +379,7 @@ def loss_options(
     bootstrap: int | None = None,
     seed: int | None = None,
     hist: bool = False,
+    compute_dtype: ComputeDtype = ComputeDtype.auto,
 ) -> LossOptions:
     """The core options from the command-line values (a UsageError if they are invalid)."""
     if binary and multi_label:
@@ -398,4 +414,5 @@ def loss_options(
         bootstrap=bootstrap if bootstrap is not None else 1000,
         seed=seed,
         hist=hist,
+        compute_dtype=compute_dtype.value,
     )

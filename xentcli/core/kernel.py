@@ -2,19 +2,47 @@
 
 For the plain case (logits, class-index labels, no smoothing, no probability vectors
 wanted) nothing but ``nll`` and the predicted class is needed, so no (N, C) temporary is
-ever made: each chunk of rows (about 512 KiB of float64) is shifted, exponentiated and
-summed in place, and chunks are shared between two threads (NumPy releases the GIL).
+ever made. Each chunk of rows (about 1 MiB of work dtype, so that it stays in the 2 MiB
+L2 cache of a core while it is read four or five times) is exponentiated and summed in
+a per-thread buffer; chunks are shared between two threads (NumPy releases the GIL
+inside every ufunc loop).
 
-The arithmetic is exactly that of :func:`xentcli.core.softmax.log_softmax` followed by a
-gather: ``nll = log1p(sum(exp(x - m)) without the max term) - (x_y - m)``. Validation comes
-free: a row whose maximum is not finite holds a NaN or ``+inf``, or is all ``-inf``; only
-then is the chunk checked in detail, to name the row and the problem.
+Arithmetic
+----------
+``nll = log1p(sum(exp(x - m)) without the max term) - (x_y - m)``, never
+``logsumexp(x) - x_y``: the difference cancels when the logits are large (1e4 in float32
+loses 1e-4 relative), the shifted form does not. Leaving the max term (exactly
+``exp(0) = 1``) out of the sum and taking ``log1p`` keeps the digits of a tiny loss (a
+confident, correct row has ``nll ~ 1e-8``, below float32's epsilon relative to 1).
+
+float16 and float32 logits are computed in float32, as PyTorch does (float16 is upcast
+per chunk: float16 arithmetic overflows at C ~ 1e5). Each ``nll`` is within a few
+float32 ulps of the exact value for the float32 inputs: rows are not shifted at all
+when their maximum allows it (see ``_Chunker._shift``), the true-class term ``x_y - m``
+and the final ``log1p`` are computed in float64, and the result is float64, so that sums
+over samples are exact in float64. With a temperature (``x / T`` rounds), with
+``compute_dtype="float64"`` and for every other dtype, the chunk is computed in float64
+(2-4x slower: NumPy's float64 ``exp`` is scalar on CPUs without AVX-512).
+
+Layouts
+-------
+With many classes a chunk is kept row-major and reduced along rows. With few classes a
+row is too short for NumPy's row-wise reductions (each row is one inner loop of C
+elements: the max over 10 columns runs ~25x slower than over a long axis), so the chunk
+is transposed into a (C, rows) buffer and every reduction runs over the long axis, with
+SIMD. There the first argmax is found without ``argmax`` (which would transpose back):
+``C - max_j((x_j == m) * (C - j))`` over uint8.
+
+Validation comes free: a row whose maximum is not finite holds a NaN or ``+inf``, or is
+all ``-inf``; only then is the chunk checked in detail, to name the row and the problem.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,12 +50,25 @@ from numpy.typing import NDArray
 from xentcli.core.validate import check_logits
 from xentcli.errors import DataError
 
-__all__ = ["logits_nll"]
+__all__ = ["ComputeDtype", "logits_nll"]
 
-#: float64 elements per chunk (512 KiB: a quarter of a 2 MiB L2 cache).
-CHUNK_ELEMENTS = 1 << 16
-#: Below this many elements one thread is faster than two.
-PARALLEL_ELEMENTS = 1 << 20
+#: ``"auto"``: float16/float32 logits computed in float32, others in float64.
+#: ``"float64"``: everything computed in float64 (the exactness escape hatch).
+ComputeDtype = Literal["auto", "float64"]
+
+#: Classes up to which a chunk is transposed (measured: row-major wins from C ~ 24;
+#: the uint8 argmax keys of the transposed layout need C <= 255).
+TRANSPOSE_MAX_CLASSES = 20
+#: Bytes of the working buffer of one chunk, by layout.
+CHUNK_BYTES_TRANSPOSED = 1 << 20
+CHUNK_BYTES_ROWS = 1 << 20
+#: Rows per chunk at most: the per-row float64 temporaries then stay below glibc's
+#: 128 KiB mmap threshold, and are not page-faulted in afresh at every chunk.
+MAX_ROWS = 8192
+#: The least float32 row maximum that is not shifted before ``exp`` (see ``_shift``).
+NO_SHIFT_MIN = np.float32(-16.0)
+#: Below this many logits one thread is faster than two.
+PARALLEL_ELEMENTS = 1 << 18
 
 
 def _threads() -> int:
@@ -37,65 +78,287 @@ def _threads() -> int:
         return max(1, min(2, os.cpu_count() or 1))
 
 
+def work_dtype(
+    dtype: np.dtype[Any], compute_dtype: ComputeDtype = "auto", temperature: float = 1.0
+) -> np.dtype[Any]:
+    """The dtype a chunk of ``dtype`` logits is computed in.
+
+    float16/float32 in float32, unless asked otherwise or with a temperature: ``x / T``
+    rounds in float32, and ``exp`` turns that into an error of ``|x / T|`` ulps in a
+    term, far more than the few ulps promised; float64 then.
+    """
+    exact_shift = temperature == 1
+    if compute_dtype not in ("auto", "float64"):
+        raise ValueError(f"compute_dtype must be 'auto' or 'float64', not {compute_dtype!r}")
+    if compute_dtype == "auto" and dtype.kind == "f" and dtype.itemsize <= 4 and exact_shift:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def _log1p(rest: NDArray[Any], work: np.dtype[Any]) -> NDArray[np.float64]:
+    """``log1p(rest)`` in float64, to within a few ``work`` ulps.
+
+    For float32 work NumPy's float64 ``log1p`` (scalar, ~15 ns a value) would cost more
+    than the chunk pass at C = 10, so use Goldberg's ``log1p(r) = log(u) * r / (u - 1)``
+    with ``u = fl32(1 + r)`` and float32's SIMD ``log``: ``u - 1`` is exact in float64,
+    and ``u == 1`` means ``log1p(r) = r`` to float32 precision.
+    """
+    r = rest.astype(np.float64)
+    if work != np.float32:
+        return np.log1p(r)
+    u = (r + 1.0).astype(np.float32)
+    w = u.astype(np.float64) - 1.0
+    small = w == 0
+    w[small] = 1.0
+    out = np.log(u).astype(np.float64)
+    out *= r
+    out /= w
+    out[small] = r[small]
+    return out
+
+
+class _Chunker:
+    """Per-thread buffers and the two chunk layouts, for one call."""
+
+    def __init__(
+        self,
+        logits: NDArray[Any],
+        labels: NDArray[np.int64],
+        temperature: float,
+        work: np.dtype[Any],
+        rows: int,
+    ) -> None:
+        self.logits, self.labels, self.temperature = logits, labels, temperature
+        self.work, self.rows = work, rows
+        self.c = logits.shape[1]
+        self.transposed = self.c <= TRANSPOSE_MAX_CLASSES
+        # exp(x) of a row maximum up to this cannot overflow float32 in a sum of C terms.
+        self.no_shift_max = np.float32(87.0 - np.log(self.c))
+        self.local = threading.local()
+
+    def _buffers(self) -> dict[str, Any]:
+        buf: dict[str, Any] | None = getattr(self.local, "buf", None)
+        if buf is None:
+            c, r = self.c, self.rows
+            buf = {"x": np.empty(r * c, self.work), "ar": np.arange(r, dtype=np.intp)}
+            if self.transposed:
+                buf["eq"] = np.empty(r * c, np.bool_)
+                buf["key"] = np.empty(r * c, np.uint8)
+                buf["weights"] = np.arange(c, 0, -1, dtype=np.uint8)[:, None]
+            self.local.buf = buf
+        return buf
+
+    def __call__(self, a: int, b: int, nll: NDArray[np.float64], pred: NDArray[np.int64]) -> None:
+        z = self.logits[a:b]
+        with np.errstate(over="ignore"):  # x / T overflowing to -inf: a probability of 0
+            if self.transposed:
+                m, xt, rest, top = self._columns(z, self.labels[a:b], a)
+            else:
+                m, xt, rest, top = self._rows(z, self.labels[a:b], a)
+            # x_y - m is exact in float64 for float32 inputs.
+            shifted_true = xt.astype(np.float64) - m
+            if self.temperature != 1:
+                shifted_true /= self.temperature
+        nll[a:b] = _log1p(rest, self.work) - shifted_true
+        pred[a:b] = top
+
+    def _rows(
+        self, z: NDArray[Any], y: NDArray[np.int64], a: int
+    ) -> tuple[NDArray[np.float64], NDArray[Any], NDArray[Any], NDArray[np.intp]]:
+        r, c = z.shape
+        buf = self._buffers()
+        x = buf["x"][: r * c].reshape(r, c)
+        src = z if z.dtype == self.work and z.flags.c_contiguous else x
+        if src is x:
+            np.copyto(x, z, casting="unsafe")
+        ar = buf["ar"][:r]
+        top = src.argmax(axis=1)
+        base = ar * c
+        m = src.reshape(-1).take(base + top)
+        if not np.isfinite(m).all():
+            _explain(self.logits, a, a + r)
+        xt = src.reshape(-1).take(base + y)
+        shift, scale = self._shift(m)
+        if shift is not None:
+            np.subtract(src, shift[:, None], out=x)
+            src = x
+        rest = self._exp_sum(src, x, base + top, scale, axis=1)
+        return m.astype(np.float64), xt, rest, top
+
+    def _columns(
+        self, z: NDArray[Any], y: NDArray[np.int64], a: int
+    ) -> tuple[NDArray[np.float64], NDArray[Any], NDArray[Any], NDArray[np.intp]]:
+        r, c = z.shape
+        buf = self._buffers()
+        t = buf["x"][: r * c].reshape(c, r)
+        np.copyto(t, z.T, casting="unsafe")
+        m = t.max(axis=0)
+        if not np.isfinite(m).all():
+            _explain(self.logits, a, a + r)
+        # The first argmax: the largest key (C - j) among the entries equal to the max.
+        eq = buf["eq"][: r * c].reshape(c, r)
+        key = buf["key"][: r * c].reshape(c, r)
+        np.equal(t, m, out=eq)
+        np.multiply(eq, buf["weights"], out=key)
+        top = c - key.max(axis=0).astype(np.intp)
+        ar = buf["ar"][:r]
+        xt = t.reshape(-1).take(y * r + ar)
+        shift, scale = self._shift(m)
+        if shift is not None:
+            t -= shift
+        rest = self._exp_sum(t, t, top * r + ar, scale, axis=0)
+        return m.astype(np.float64), xt, rest, top
+
+    def _shift(self, m: NDArray[Any]) -> tuple[NDArray[Any] | None, NDArray[Any] | None]:
+        """What to subtract from each row before ``exp`` (None: nothing), and the factor
+        ``exp(shift - m)`` that turns the sum into one relative to the row maximum.
+
+        Subtracting the maximum rounds ``x - m`` in float32 whenever ``|x - m| > |x|``,
+        and ``exp`` turns that absolute rounding into a relative error of ``|x - m|``
+        ulps in a term: up to ~18 ulps in the loss of a confident row (nll ~ 1e-8). So a
+        float32 row whose maximum lies in ``[-16, 87 - log C]`` (nearly every row of a
+        real classifier) is not shifted at all, and its sum is scaled by ``exp(-m)``
+        instead: no rounding before ``exp``. ``exp(x)`` cannot overflow there, and
+        underflows (to subnormals) only in terms that matter to a loss below ~1e-31.
+        Larger logits are shifted by the maximum, where ``x - m`` is exact (Sterbenz) for
+        every ``x`` near enough to matter once ``m > 206``. float64 work (which includes
+        every call with a temperature) is always shifted, as it always was.
+        """
+        if self.temperature != 1 or self.work != np.float32:
+            return m, None
+        keep = (m >= NO_SHIFT_MIN) & (m <= self.no_shift_max)
+        if keep.all():
+            return None, np.exp(-m)
+        shift = np.where(keep, np.float32(0), m)
+        return shift, np.exp(shift - m)
+
+    def _exp_sum(
+        self,
+        src: NDArray[Any],
+        x: NDArray[Any],
+        top: NDArray[np.intp],
+        scale: NDArray[Any] | None,
+        axis: int,
+    ) -> NDArray[Any]:
+        """``sum(exp(src / T))`` along ``axis`` without the max term (flat index ``top``),
+        times ``scale``; ``x`` (which may be ``src``) is the work buffer."""
+        if self.temperature != 1:
+            np.divide(src, self.temperature, out=x)
+            src = x
+        np.exp(src, out=x)
+        x.reshape(-1)[top] = 0
+        if axis == 1:
+            rest: NDArray[Any] = x.sum(axis=1)
+        else:
+            # Summed in a fixed order: NumPy's sum over axis 0 switches between row by row
+            # and pairwise with the shape, so the last bit would depend on the chunk.
+            rest = x[0].copy()
+            for row in x[1:]:
+                rest += row
+        if scale is not None:
+            rest = rest.astype(np.float64) * scale
+        return rest
+
+
+def _explain(logits: NDArray[Any], a: int, b: int) -> None:
+    """Raise the DataError that names the first bad row of ``logits[a:b]``."""
+    try:
+        check_logits(logits[a:b])
+    except DataError as exc:
+        if exc.sample is not None:
+            exc.sample += a
+            exc.samples = [s + a for s in exc.samples or [exc.sample - a]]
+        raise
+    raise AssertionError("a non-finite row maximum that check_logits accepts")  # pragma: no cover
+
+
+def _run(bounds: list[tuple[int, int]], work: Callable[[int, int], None], threads: int) -> None:
+    """``work(a, b)`` for every bound, on ``threads`` threads; the error of the first
+    failing chunk (in input order) is raised, as a sequential loop would."""
+    if threads <= 1 or len(bounds) <= 1:
+        for a, b in bounds:
+            work(a, b)
+        return
+    lock = threading.Lock()
+    state = {"next": 0, "failed": len(bounds)}
+    errors: dict[int, BaseException] = {}
+
+    def worker() -> None:
+        while True:
+            with lock:
+                i = state["next"]
+                state["next"] += 1
+                if i >= state["failed"]:
+                    return
+            try:
+                work(*bounds[i])
+            except BaseException as exc:  # re-raised below, in input order
+                with lock:
+                    errors[i] = exc
+                    state["failed"] = min(state["failed"], i)
+                return
+
+    helpers = [threading.Thread(target=worker, daemon=True) for _ in range(threads - 1)]
+    for h in helpers:
+        h.start()
+    worker()
+    for h in helpers:
+        h.join()
+    if errors:
+        raise errors[min(errors)]
+
+
 def logits_nll(
-    logits: NDArray[Any], labels: NDArray[np.int64], temperature: float = 1.0
+    logits: NDArray[Any],
+    labels: NDArray[np.int64],
+    temperature: float = 1.0,
+    *,
+    compute_dtype: ComputeDtype = "auto",
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """``-log softmax(logits / temperature)[label]`` per row, and the first argmax.
 
     Parameters
     ----------
     logits : ndarray, shape (N, C), any real dtype
+        ``-inf`` is allowed (a class of probability 0), not in every entry of a row.
     labels : ndarray of int64, shape (N,)
         Class indices in ``0..C-1`` (already validated).
+    temperature : float, default 1.0
+    compute_dtype : {"auto", "float64"}, default "auto"
+        ``"auto"`` computes float16 and float32 logits in float32 (each ``nll`` within
+        a few float32 ulps of the exact value), anything else in float64;
+        ``"float64"`` computes everything in float64.
+
+    Returns
+    -------
+    nll : ndarray of float64, shape (N,)
+    pred : ndarray of int64, shape (N,)
 
     Raises
     ------
     DataError
         A NaN or ``+inf`` logit, or a row of ``-inf``, naming the first such row.
+
+    Examples
+    --------
+    >>> x = np.array([[1000.0, 1.0]], dtype=np.float32)  # naive log(softmax) gives -inf
+    >>> nll, pred = logits_nll(x, np.array([1]))
+    >>> float(nll[0]), int(pred[0])
+    (999.0, 0)
     """
     n, c = logits.shape
+    work = work_dtype(logits.dtype, compute_dtype, temperature)
     nll = np.empty(n, dtype=np.float64)
     pred = np.empty(n, dtype=np.int64)
-    step = max(1, CHUNK_ELEMENTS // max(c, 1))
+    if n == 0:
+        return nll, pred
+    chunk_bytes = CHUNK_BYTES_TRANSPOSED if c <= TRANSPOSE_MAX_CLASSES else CHUNK_BYTES_ROWS
+    step = max(1, min(n, MAX_ROWS, chunk_bytes // (work.itemsize * c)))
+    threads = _threads() if n * c >= PARALLEL_ELEMENTS else 1
+    if threads > 1:
+        # At least two chunks per thread, so that neither waits long for the other.
+        step = max(1, min(step, -(-n // (2 * threads))))
+    chunker = _Chunker(logits, labels, temperature, work, step)
     bounds = [(a, min(n, a + step)) for a in range(0, n, step)]
-
-    def work(bound: tuple[int, int]) -> None:
-        a, b = bound
-        # A private C-ordered copy, changed in place (the row sums must not depend on the
-        # input's memory layout).
-        z = np.array(logits[a:b], dtype=np.float64, order="C")
-        m = z.max(axis=1)
-        if not np.isfinite(m).all():
-            try:
-                check_logits(logits[a:b])
-            except DataError as exc:
-                if exc.sample is not None:
-                    exc.sample += a
-                    exc.samples = [s + a for s in exc.samples or [exc.sample - a]]
-                raise
-        rows = np.arange(b - a)
-        top = z.argmax(axis=1)
-        shifted_true = z[rows, labels[a:b]] - m
-        z -= m[:, None]
-        if temperature != 1:
-            # Shift first, then divide: x / T itself may overflow for a small T.
-            with np.errstate(over="ignore"):  # -inf: a probability of 0, as it should
-                z /= temperature
-                shifted_true /= temperature
-        np.exp(z, out=z)
-        # The max contributes exactly exp(0) = 1: leave it out and use log1p, so a loss
-        # of 1e-300 keeps all its digits.
-        z[rows, top] = 0.0
-        nll[a:b] = np.log1p(z.sum(axis=1)) - shifted_true
-        pred[a:b] = top
-
-    if n * c >= PARALLEL_ELEMENTS and len(bounds) > 1 and _threads() > 1:
-        from concurrent.futures import ThreadPoolExecutor  # only for big blocks
-
-        with ThreadPoolExecutor(_threads()) as pool:
-            for _ in pool.map(work, bounds):
-                pass
-    else:
-        for bound in bounds:
-            work(bound)
+    _run(bounds, lambda a, b: chunker(a, b, nll, pred), threads)
     return nll, pred

@@ -17,6 +17,7 @@ Nonfinite = Literal["error", "skip"]
 Empty = Literal["nan", "zero", "error"]
 Compat = Literal["xent", "torch", "sklearn", "keras", "optax"]
 Task = Literal["auto", "multiclass", "binary", "multilabel"]
+ComputeDtype = Literal["auto", "float64"]
 
 #: How far a row of probabilities may sum from 1 (and log-probabilities' logsumexp from 0)
 #: before it is rejected, by the dtype the values arrived in. Text input is float64.
@@ -30,6 +31,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "empty": ("nan", "zero", "error"),
     "compat": ("xent", "torch", "sklearn", "keras", "optax"),
     "task": ("auto", "multiclass", "binary", "multilabel"),
+    "compute_dtype": ("auto", "float64"),
 }
 
 
@@ -107,6 +109,11 @@ class LossOptions:
         Seed of the bootstrap; None draws one (recorded in the summary) when ``ci`` is set.
     hist : bool
         Also count the per-sample NLL in a histogram.
+    compute_dtype : {"auto", "float64"}
+        ``auto``: float32 and float16 logits are computed in float32 by the fast kernel
+        (plain logits with class-index labels; each nll within a few float32 ulps of the
+        exact value of the float32 inputs), everything else in float64. ``float64``:
+        everything in float64.
     """
 
     reduction: Reduction = "mean"
@@ -132,6 +139,7 @@ class LossOptions:
     bootstrap: int = 1000
     seed: int | None = None
     hist: bool = False
+    compute_dtype: ComputeDtype = "auto"
 
     def __post_init__(self) -> None:
         for name, choices in _CHOICES.items():

@@ -268,7 +268,7 @@ def _plain_logits(
     """Logits and class indices, nothing else: the chunked kernel, no (N, C) temporaries."""
     n, c = raw.shape
     label, ignored, known, y = _index_labels(lab, n, c, opts)
-    nll, pred = logits_nll(raw, y, opts.temperature)
+    nll, pred = logits_nll(raw, y, opts.temperature, compute_dtype=opts.compute_dtype)
     nll[~known] = np.nan
     loss, denom = _weighted(nll, y, ignored, w, profile)
     metrics = m_terms = None

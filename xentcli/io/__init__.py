@@ -20,10 +20,10 @@ __all__ = [
     "LossStream",
     "ReadOptions",
     "ScoreStream",
+    "check_creatable",
     "load_inputs",
     "open_loss_inputs",
     "open_scores",
     "read_vector",
-    "check_creatable",
     "write_atomic",
 ]

@@ -1,0 +1,241 @@
+"""The chunked kernel ``logits_nll``: accuracy of float32 compute, layouts, threads, errors.
+
+float16/float32 logits are computed in float32; each per-sample nll must stay within a
+few float32 ulps of the exact nll of the float32 values. The references are exact: a
+float64 evaluation of the stable formula (its error, ~1e-15 relative, is 1e8 times
+below the tolerance) and, for the extreme rows, mpmath at 100 digits.
+"""
+
+from __future__ import annotations
+
+import mpmath  # type: ignore[import-untyped]
+import numpy as np
+import pytest
+
+import xentcli.core.kernel as kernel
+from xentcli.core.kernel import logits_nll
+from xentcli.errors import DataError
+
+EPS32 = float(np.finfo(np.float32).eps)  # 2**-23
+#: Each nll within 4 float32 ulps (relative). NumPy's float32 SIMD exp and log are
+#: accurate to ~1-3 ulps; the sum over classes and the rescaling add about one more.
+RTOL32 = 4 * EPS32
+
+
+def exact_nll(x: np.ndarray, y: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """The nll of the logits taken as exact, in float64 (relative error ~1e-15)."""
+    z = x.astype(np.float64)
+    with np.errstate(over="ignore"):
+        m = z.max(axis=1, keepdims=True)
+        d = (z - m) / temperature
+    top = d.argmax(axis=1)
+    e = np.exp(d)
+    e[np.arange(len(y)), top] = 0.0
+    nll: np.ndarray = np.log1p(e.sum(axis=1)) - d[np.arange(len(y)), y]
+    return nll
+
+
+def mp_nll(row: np.ndarray, label: int) -> float:
+    """The nll of one row of exact logits, at 100 significant digits."""
+    with mpmath.workdps(100):
+        xs = [mpmath.mpf(float(v)) for v in row if np.isfinite(v)]
+        lse = mpmath.log(mpmath.fsum(mpmath.exp(v) for v in xs))
+        return float(lse - mpmath.mpf(float(row[label])))
+
+
+def rel_err(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(got == want, 0.0, np.abs(got - want) / np.abs(want))
+
+
+def random_case(
+    n: int, c: int, scale: float = 3.0, seed: int = 0, dtype: type = np.float32
+) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x: np.ndarray = (rng.standard_normal((n, c)) * scale).astype(dtype)
+    return x, rng.integers(0, c, n)
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of a few rows and two threads, so that small inputs use every code path."""
+    monkeypatch.setattr(kernel, "CHUNK_BYTES_TRANSPOSED", 256)
+    monkeypatch.setattr(kernel, "CHUNK_BYTES_ROWS", 1024)
+    monkeypatch.setattr(kernel, "PARALLEL_ELEMENTS", 0)
+    monkeypatch.setattr(kernel, "_threads", lambda: 2)
+
+
+# --------------------------------------------------------------------------- contract
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32])
+def test_returns_float64_nll_and_int64_pred(dtype: type) -> None:
+    x: np.ndarray = np.array([[1, 3, 2], [0, 0, 5]], dtype=dtype)
+    nll, pred = logits_nll(x, np.array([1, 0]))
+    assert nll.dtype == np.float64
+    assert pred.dtype == np.int64
+    assert pred.tolist() == [1, 2]
+    np.testing.assert_allclose(nll, exact_nll(x, np.array([1, 0])), rtol=RTOL32)
+
+
+def test_empty_input() -> None:
+    nll, pred = logits_nll(np.zeros((0, 4), np.float32), np.zeros(0, np.int64))
+    assert nll.shape == pred.shape == (0,)
+
+
+@pytest.mark.parametrize("c", [2, 10, 20, 21, 100])
+def test_pred_is_the_first_argmax_with_ties(c: int, small_chunks: None) -> None:
+    x, y = random_case(300, c)
+    x = np.round(x)  # many ties, also at the maximum
+    nll, pred = logits_nll(x, y)
+    np.testing.assert_array_equal(pred, np.argmax(x, axis=1))
+    np.testing.assert_allclose(nll, exact_nll(x, y), rtol=RTOL32)
+
+
+def test_compute_dtype_float64_is_the_float64_kernel() -> None:
+    x, y = random_case(500, 10)
+    got = logits_nll(x, y, compute_dtype="float64")
+    want = logits_nll(x.astype(np.float64), y)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_allclose(got[0], exact_nll(x, y), rtol=1e-14)
+
+
+def test_compute_dtype_is_checked() -> None:
+    x, y = random_case(3, 4)
+    with pytest.raises(ValueError, match="compute_dtype"):
+        logits_nll(x, y, compute_dtype="float16")  # type: ignore[arg-type]
+
+
+def test_float16_is_upcast_to_float32_per_chunk() -> None:
+    # float16 arithmetic would overflow in the sum over 1e5 classes (max 65504).
+    x, y = random_case(3, 100_000, scale=1.0, dtype=np.float16)
+    got = logits_nll(x, y)
+    np.testing.assert_array_equal(got[0], logits_nll(x.astype(np.float32), y)[0])
+    np.testing.assert_allclose(got[0], exact_nll(x, y), rtol=RTOL32)
+
+
+# --------------------------------------------------------------------------- accuracy
+
+
+@pytest.mark.parametrize("c", [2, 3, 10, 20, 21, 100, 1000])
+@pytest.mark.parametrize("scale", [1.0, 3.0, 10.0])
+def test_float32_within_a_few_ulps(c: int, scale: float) -> None:
+    x, y = random_case(max(200, 20_000 // c), c, scale=scale, seed=c)
+    nll, _ = logits_nll(x, y)
+    err = rel_err(nll, exact_nll(x, y))
+    assert err.max() <= RTOL32, f"{err.max() / EPS32:.1f} ulps"
+
+
+def test_float32_many_classes() -> None:
+    x, y = random_case(4, 50_000, scale=2.0)
+    x[0, y[0]] = 40.0  # a confident row too
+    err = rel_err(logits_nll(x, y)[0], exact_nll(x, y))
+    assert err.max() <= RTOL32
+
+
+@pytest.mark.parametrize("center", [1e4, -1e4, 100.0, -50.0])
+def test_float32_large_logits(center: float, small_chunks: None) -> None:
+    # logsumexp(x) - x_y would lose 1e-4 relative at 1e4 in float32; mixed chunks (some
+    # rows shifted by their maximum, some not) must give the same accuracy.
+    x, y = random_case(400, 10, scale=2.0)
+    x[::2] += np.float32(center)
+    nll, _ = logits_nll(x, y)
+    err = rel_err(nll, exact_nll(x, y))
+    assert err.max() <= RTOL32, f"{err.max() / EPS32:.1f} ulps"
+
+
+def test_float32_huge_logits_do_not_overflow() -> None:
+    x = np.array([[3e38, 2.9e38, -3e38], [1e30, 0.0, -1e30]], dtype=np.float32)
+    y = np.array([1, 1])
+    nll, pred = logits_nll(x, y)
+    np.testing.assert_allclose(nll, [float(x[0, 0]) - float(x[0, 1]), 1e30], rtol=RTOL32)
+    assert pred.tolist() == [0, 0]
+
+
+@pytest.mark.parametrize("gap", [5.0, 18.0, 30.0, 60.0])
+@pytest.mark.parametrize("c", [2, 10, 100])
+def test_float32_tiny_loss_keeps_its_digits(gap: float, c: int) -> None:
+    # The true class dominates: nll ~ (C - 1) e^-gap, down to 1e-26, far below float32's
+    # epsilon relative to 1. log1p of the sum without the max term keeps it; rows are
+    # not shifted (x - m would round, and exp turn that into ~gap/2 ulps).
+    rng = np.random.default_rng(int(gap) + c)
+    true = rng.uniform(-3, 3, (50, 1))
+    x = (true - gap - np.abs(rng.standard_normal((50, c)))).astype(np.float32)
+    y = rng.integers(0, c, 50)
+    x[np.arange(50), y] = true[:, 0].astype(np.float32)
+    nll, pred = logits_nll(x, y)
+    np.testing.assert_array_equal(pred, y)
+    want = np.array([mp_nll(r, int(t)) for r, t in zip(x[:10], y[:10], strict=True)])
+    assert rel_err(nll[:10], want).max() <= RTOL32
+    assert rel_err(nll, exact_nll(x, y)).max() <= RTOL32
+
+
+def test_float32_neg_inf_logits() -> None:
+    x = np.array(
+        [[0.0, -np.inf, 1.5, -2.0], [-np.inf, -np.inf, 3.0, -np.inf], [2.0, -np.inf, 1.0, 0.5]],
+        dtype=np.float32,
+    )
+    y = np.array([2, 2, 1])
+    nll, pred = logits_nll(x, y)
+    assert nll[1] == 0.0
+    assert nll[2] == np.inf
+    np.testing.assert_allclose(nll[0], mp_nll(x[0], 2), rtol=RTOL32)
+    assert pred.tolist() == [2, 2, 0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("temperature", [0.5, 0.7, 3.0])
+def test_temperature_is_computed_in_float64(dtype: type, temperature: float) -> None:
+    # x / T rounds in float32 (an error of |x / T| ulps after exp): computed in float64.
+    x, y = random_case(300, 10, seed=3, dtype=dtype)
+    nll, _ = logits_nll(x, y, temperature)
+    np.testing.assert_allclose(nll, exact_nll(x, y, temperature), rtol=1e-13)
+    want = [mp_nll(r / np.float64(temperature), int(t)) for r, t in zip(x[:5], y[:5], strict=True)]
+    np.testing.assert_allclose(nll[:5], want, rtol=1e-13)
+
+
+def test_small_temperature_does_not_warn() -> None:
+    x = np.array([[1e300, 0.0, -np.inf]])
+    nll, _ = logits_nll(x, np.array([1]), 1e-10)
+    assert nll[0] == np.inf
+
+
+# --------------------------------------------------------------------------- chunks, threads
+
+
+@pytest.mark.parametrize("c", [3, 20, 21, 300])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_result_does_not_depend_on_chunks_threads_or_layout(
+    c: int, dtype: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, y = random_case(1000, c, dtype=dtype, seed=7)
+    x[::3] += 300  # some rows shifted
+    want = logits_nll(x, y)
+    monkeypatch.setattr(kernel, "CHUNK_BYTES_TRANSPOSED", 128)
+    monkeypatch.setattr(kernel, "CHUNK_BYTES_ROWS", 4096)
+    monkeypatch.setattr(kernel, "PARALLEL_ELEMENTS", 0)
+    monkeypatch.setattr(kernel, "_threads", lambda: 2)
+    for xx in (x, np.asfortranarray(x), np.repeat(x, 2, axis=1)[:, ::2]):
+        got = logits_nll(xx, y)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [(np.nan, "NaN logit for class 1"), (np.inf, r"\+inf logit for class 1"), (None, "-inf")],
+)
+@pytest.mark.parametrize("c", [4, 40])
+def test_first_bad_row_is_named_across_threads(
+    bad: float | None, message: str, c: int, small_chunks: None
+) -> None:
+    x, y = random_case(500, c)
+    for row in (437, 123, 301):
+        if bad is None:
+            x[row] = -np.inf
+        else:
+            x[row, 1] = bad
+    with pytest.raises(DataError, match=message) as info:
+        logits_nll(x, y)
+    assert info.value.sample == 123

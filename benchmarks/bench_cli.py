@@ -8,7 +8,8 @@ interpreter start-up and imports are included for every contender):
 
 * ``xent loss logits.csv -l labels.csv -s -f json`` and the same on the ``.npy`` files;
 * parse-only peers, each ``PEER_PYTHON -c '...'`` (skipped, with a note, when the
-  module is not importable by ``--peer-python``): ``numpy.loadtxt``,
+  module is not importable by ``--peer-python``): the ``csv`` module (``csv.reader``
+  and ``float`` per field, into lists), ``numpy.loadtxt``,
   ``pandas.read_csv`` (C engine), ``polars.read_csv``, ``pyarrow.csv.read_csv`` and,
   for the ``.npy``, ``numpy.load``. Each peer also reports its in-process parse time
   (excluding start-up and import), shown in the "parse" columns;
@@ -71,6 +72,12 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
 # Parse-only peers: module to probe, then the statements (PATH is the file to read).
 CSV_PEERS: dict[str, tuple[str, str]] = {
+    "csv module": (
+        "csv",
+        "import csv\n"
+        "with open(PATH, newline='') as f:\n"
+        "    rows = [[float(v) for v in r] for r in csv.reader(f)]",
+    ),
     "numpy.loadtxt": ("numpy", "import numpy\nnumpy.loadtxt(PATH, delimiter=',')"),
     "pandas.read_csv (c)": (
         "pandas",
@@ -284,7 +291,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"date      {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}")
     print(f"machine   {machine()}")
     print(f"xent      {shlex.join(xent)}  (Python {python})")
-    print(f"          {run([*xent, '--version'])[1].strip()}")
+    try:
+        print(f"          {run([*xent, '--version'])[1].strip()}")
+    except RuntimeError as exc:
+        print(f"error: cannot run xent: {exc}\n(pass the command with --xent /path/to/xent)")
+        return 2
     print(
         f"peers     {peer_python}: numpy {version_of(peer_python, 'numpy')}, "
         f"pandas {version_of(peer_python, 'pandas')}, polars {version_of(peer_python, 'polars')}, "

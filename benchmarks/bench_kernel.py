@@ -1,15 +1,22 @@
-"""Kernel benchmark: ``xentcli.core.cross_entropy`` against its peers, in one process.
+"""Kernel benchmark: xentcli's core against its peers, in one process.
 
-Times the library call ``cross_entropy(logits, labels).summary.loss`` on in-memory
-arrays against
+Times, on the same in-memory arrays in the same run, and prints the ratios:
 
-* PyTorch ``torch.nn.functional.cross_entropy(x, y)`` on CPU with 2 threads and with 1
-  thread (skipped, with a note, when torch is not importable), and
-* a naive NumPy reference: max-shifted ``log_softmax``, ``take_along_axis``, ``mean``,
-  computed in the input dtype,
+* ``xent``: the library call ``cross_entropy(logits, labels).summary.loss`` (validation,
+  the kernel, per-sample results, exact sums, statistics);
+* ``xent-kernel``: the chunked kernel alone, ``xentcli.core.kernel.logits_nll`` plus a
+  float64 ``np.sum`` of its per-sample nll (log-softmax + gather + reductions);
+* ``torch-2t`` / ``torch-1t``: PyTorch ``F.cross_entropy(x, y)`` on CPU with 2 / 1
+  threads;
+* ``numpy``: a naive NumPy reference (max-shifted ``log_softmax``, ``take_along_axis``,
+  ``mean``) in the input dtype;
+* ``scipy``: ``scipy.special.log_softmax``, ``take_along_axis``, ``mean``;
+* ``sklearn``: ``sklearn.metrics.log_loss`` takes probabilities, so this times
+  ``scipy.special.softmax`` followed by ``log_loss(y, p, labels=range(C))``.
 
-on the same arrays in the same run, and prints the ratios. Every implementation gets the
-arrays in the benchmarked dtype (float32 or float64); conversions are part of its time.
+Every peer that is not importable is skipped with a printed note. Every implementation
+gets the arrays in the benchmarked dtype (float32 or float64); conversions are part of
+its time.
 
 Timing: ``time.perf_counter``, best of ``--repeat`` (default 5) after one warm-up call.
 The repeats are interleaved (round r times every implementation once) so that a change
@@ -22,11 +29,13 @@ The difference is how far the call raised the process's high-water mark, i.e. th
 memory the call needs beyond its inputs (temporaries and outputs, page granularity).
 tracemalloc is not used because it does not see PyTorch's allocations.
 
-Run it with any Python that has numpy and xentcli (and, for the comparison, torch)::
+Run it with any Python that has numpy and xentcli (and, for the comparison, torch,
+scipy, scikit-learn)::
 
     python benchmarks/bench_kernel.py              # full size (needs ~16 GB free RAM)
     python benchmarks/bench_kernel.py --quick      # rows / 10, a smoke test
     python benchmarks/bench_kernel.py --shapes 1e6x10,2e5x100 --dtypes float64 --repeat 3
+    python benchmarks/bench_kernel.py --peers xent,xent-kernel,torch-2t
 
 If xentcli is not installed in that Python, the checkout this file lives in is used.
 """
@@ -60,8 +69,14 @@ DEFAULT_SHAPES: tuple[tuple[int, int], ...] = (
 )
 DTYPES = ("float32", "float64")
 TOLERANCE = {"float32": 1e-6, "float64": 1e-12}
-TORCH_THREADS = (2, 1)
 MIB = 2**20
+#: Every implementation, in table order.
+IMPLS = ("xent", "xent-kernel", "torch-2t", "torch-1t", "numpy", "scipy", "sklearn")
+#: (N, C) float64 temporaries each needs at its peak, beyond the input (rough, for the
+#: available-memory check): the naive ones hold two or three; scikit-learn holds the
+#: probabilities, a one-hot label matrix, its xlogy product and copies (at 1e4 x 5e4 in
+#: float64 it was killed by the OOM killer with 22 GB available).
+TEMPORARIES = {"numpy": 3, "scipy": 3, "sklearn": 5, "torch-2t": 1, "torch-1t": 1}
 
 Loss = Callable[[NDArray[Any], NDArray[np.int64]], float]
 
@@ -69,8 +84,8 @@ Loss = Callable[[NDArray[Any], NDArray[np.int64]], float]
 # --------------------------------------------------------------------------- imports
 
 
-def import_xentcli() -> tuple[Loss, str]:
-    """The xent loss function and a description of where xentcli was imported from."""
+def import_xentcli() -> Any:
+    """The xentcli module (from this checkout when it is not installed)."""
     try:
         import xentcli.core
     except ImportError:
@@ -78,37 +93,101 @@ def import_xentcli() -> tuple[Loss, str]:
         import xentcli.core
     import xentcli
 
-    def xent_loss(x: NDArray[Any], y: NDArray[np.int64]) -> float:
-        return float(xentcli.core.cross_entropy(x, y).summary.loss)
-
-    where = f"{getattr(xentcli, '__version__', '?')} from {Path(xentcli.__file__).parent}"
-    return xent_loss, where
+    return xentcli
 
 
-def import_torch() -> Any | None:
-    """The torch module, or None (with a note) when it is not importable."""
-    try:
-        import torch
-    except ImportError as exc:
-        print(f"note: torch not importable ({exc}); skipping the PyTorch columns")
-        return None
-    return torch
+def xentcli_where() -> str:
+    xentcli = import_xentcli()
+    return f"{getattr(xentcli, '__version__', '?')} from {Path(xentcli.__file__).parent}"
 
 
-def torch_loss(torch: Any) -> Loss:
+def xent_loss() -> Loss:
+    cross_entropy = import_xentcli().core.cross_entropy
+
+    def loss(x: NDArray[Any], y: NDArray[np.int64]) -> float:
+        return float(cross_entropy(x, y).summary.loss)
+
+    return loss
+
+
+def xent_kernel_loss() -> Loss:
+    import_xentcli()
+    from xentcli.core.kernel import logits_nll
+
+    def loss(x: NDArray[Any], y: NDArray[np.int64]) -> float:
+        return float(np.sum(logits_nll(x, y)[0]) / x.shape[0])
+
+    return loss
+
+
+def torch_loss(threads: int) -> Loss:
+    import torch
+
     functional = torch.nn.functional
 
     def loss(x: NDArray[Any], y: NDArray[np.int64]) -> float:
+        torch.set_num_threads(threads)
         return float(functional.cross_entropy(torch.from_numpy(x), torch.from_numpy(y)).item())
 
     return loss
 
 
-def numpy_loss(x: NDArray[Any], y: NDArray[np.int64]) -> float:
-    """Naive reference: log_softmax by max-shift, gather the true class, mean."""
-    shifted = x - x.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return float(-np.take_along_axis(log_probs, y[:, None], axis=1).mean())
+def numpy_loss() -> Loss:
+    def loss(x: NDArray[Any], y: NDArray[np.int64]) -> float:
+        """Naive reference: log_softmax by max-shift, gather the true class, mean."""
+        shifted = x - x.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return float(-np.take_along_axis(log_probs, y[:, None], axis=1).mean())
+
+    return loss
+
+
+def scipy_loss() -> Loss:
+    from scipy.special import log_softmax
+
+    def loss(x: NDArray[Any], y: NDArray[np.int64]) -> float:
+        return float(-np.take_along_axis(log_softmax(x, axis=1), y[:, None], axis=1).mean())
+
+    return loss
+
+
+def sklearn_loss() -> Loss:
+    from scipy.special import softmax
+    from sklearn.metrics import log_loss
+
+    def loss(x: NDArray[Any], y: NDArray[np.int64]) -> float:
+        return float(log_loss(y, softmax(x, axis=1), labels=np.arange(x.shape[1])))
+
+    return loss
+
+
+FACTORIES: dict[str, Callable[[], Loss]] = {
+    "xent": xent_loss,
+    "xent-kernel": xent_kernel_loss,
+    "torch-2t": lambda: torch_loss(2),
+    "torch-1t": lambda: torch_loss(1),
+    "numpy": numpy_loss,
+    "scipy": scipy_loss,
+    "sklearn": sklearn_loss,
+}
+
+
+def make_loss(name: str) -> Loss | str:
+    """The loss function of implementation ``name``, or why it cannot be imported."""
+    try:
+        return FACTORIES[name]()
+    except ImportError as exc:
+        return f"not importable ({exc})"
+
+
+def version_line() -> str:
+    parts = []
+    for module in ("numpy", "torch", "scipy", "sklearn"):
+        try:
+            parts.append(f"{module} {__import__(module).__version__}")
+        except ImportError:
+            parts.append(f"{module} not importable")
+    return ", ".join(parts)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -120,7 +199,6 @@ class Impl:
 
     name: str
     loss: Loss
-    torch_threads: int | None = None
     seconds: list[float] = field(default_factory=list)
     sys_seconds: list[float] = field(default_factory=list)  # kernel CPU time of each call
     value: float = float("nan")
@@ -158,10 +236,10 @@ def mem_available() -> int | None:
     return None
 
 
-def estimated_peak(n: int, c: int, dtype: str) -> int:
-    """Rough peak of the benchmark process for one shape: the input plus three float64
-    (N, C) temporaries (what xent at the baseline needs; the peers need less)."""
-    return n * c * np.dtype(dtype).itemsize + 3 * n * c * 8 + n * 8 + 256 * MIB
+def estimated_peak(n: int, c: int, dtype: str, impl: str) -> int:
+    """Rough peak of the benchmark process while ``impl`` runs on one shape: the input
+    plus the implementation's (N, C) float64 temporaries (xent's are chunk-sized)."""
+    return n * c * (np.dtype(dtype).itemsize + 8 * TEMPORARIES.get(impl, 0)) + n * 32 + 256 * MIB
 
 
 def fmt_ms(seconds: float | None) -> str:
@@ -193,20 +271,13 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
 
 def time_shape(
-    impls: list[Impl],
-    x: NDArray[Any],
-    y: NDArray[np.int64],
-    repeat: int,
-    warmup: int,
-    torch: Any | None,
+    impls: list[Impl], x: NDArray[Any], y: NDArray[np.int64], repeat: int, warmup: int
 ) -> None:
     """Warm up every implementation, then ``repeat`` interleaved rounds."""
     for impl in impls:
         impl.seconds, impl.sys_seconds = [], []
 
     def call(impl: Impl) -> tuple[float, float]:
-        if impl.torch_threads is not None and torch is not None:
-            torch.set_num_threads(impl.torch_threads)
         gc.collect()
         s0 = resource.getrusage(resource.RUSAGE_SELF).ru_stime
         t0 = time.perf_counter()
@@ -230,17 +301,9 @@ def time_shape(
 def memory_child(impl: str, n: int, c: int, dtype: str, seed: int) -> None:
     """Run in a subprocess: print the peak-RSS increase (KiB) of one call as JSON."""
     x, y = make_data(n, c, dtype, seed)
-    loss: Loss
-    if impl == "xent":
-        loss = import_xentcli()[0]
-    elif impl.startswith("torch"):
-        torch = import_torch()
-        if torch is None:
-            raise SystemExit(3)
-        torch.set_num_threads(int(impl.removeprefix("torch-").removesuffix("t")))
-        loss = torch_loss(torch)
-    else:
-        loss = numpy_loss
+    loss = make_loss(impl)
+    if isinstance(loss, str):
+        raise SystemExit(3)
     loss(x[:8], y[:8])  # lazy initialisation (imports, thread pools) is not the call's
     gc.collect()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -293,20 +356,23 @@ def measure_memory(impl: str, n: int, c: int, dtype: str, seed: int) -> int | No
 # --------------------------------------------------------------------------- main
 
 
-def environment(xent_where: str, torch: Any | None) -> list[str]:
+def environment() -> list[str]:
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
             cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
     except (OSError, StopIteration):
         pass
+    try:
+        load = "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        load = "load average n/a"
     return [
-        f"date      {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}",
+        f"date      {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} ({load})",
         f"machine   {cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}",
         f"python    {platform.python_version()} ({sys.executable})",
-        f"numpy     {np.__version__}",
-        f"torch     {torch.__version__ if torch is not None else 'not importable'}",
-        f"xentcli   {xent_where}",
+        f"versions  {version_line()}",
+        f"xentcli   {xentcli_where()}",
     ]
 
 
@@ -325,6 +391,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=list(DTYPES),
         help="comma list of float32,float64 (default: both)",
     )
+    p.add_argument(
+        "--peers",
+        type=lambda s: s.split(","),
+        default=list(IMPLS),
+        help=f"comma list of implementations (default: all of {','.join(IMPLS)})",
+    )
     p.add_argument("--repeat", type=int, default=5, help="timed calls per case (best is kept)")
     p.add_argument("--warmup", type=int, default=1, help="untimed calls first (default 1)")
     p.add_argument("--seed", type=int, default=0)
@@ -332,18 +404,121 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--force",
         action="store_true",
-        help="run shapes even when they look too big for the available memory",
+        help="run implementations even when they look too big for the available memory",
     )
     p.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     for d in args.dtypes:
         if d not in DTYPES:
             p.error(f"unknown dtype {d!r}; choose from {', '.join(DTYPES)}")
+    for name in args.peers:
+        if name not in IMPLS:
+            p.error(f"unknown implementation {name!r}; choose from {', '.join(IMPLS)}")
+    if "xent" not in args.peers:
+        args.peers.insert(0, "xent")  # the reference of every ratio and loss check
+    args.peers = [name for name in IMPLS if name in args.peers]
     if args.repeat < 1 or args.warmup < 0:
         p.error("--repeat must be >= 1 and --warmup >= 0")
     if args.quick:
         args.shapes = [(max(1, n // 10), c) for n, c in args.shapes]
     return args
+
+
+@dataclass
+class Tables:
+    """The rows of the printed tables, one per (shape, dtype)."""
+
+    names: list[str]
+    time: list[list[str]] = field(default_factory=list)
+    ratio: list[list[str]] = field(default_factory=list)
+    sys: list[list[str]] = field(default_factory=list)
+    memory: list[list[str]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def run_case(
+    impls: list[Impl], n: int, c: int, dtype: str, args: argparse.Namespace, tables: Tables
+) -> None:
+    """Time (and measure the memory of) every implementation on one shape and dtype."""
+    case = f"{shape_str(n, c)} {dtype}"
+    avail = mem_available()
+    runnable = []
+    for impl in impls:
+        need = estimated_peak(n, c, dtype, impl.name)
+        if avail is not None and need > 0.9 * avail and not args.force:
+            print(
+                f"note: skipping {impl.name} on {case}: needs ~{need / 2**30:.1f} GiB, "
+                f"{avail / 2**30:.1f} GiB available (--force to run anyway)"
+            )
+            continue
+        runnable.append(impl)
+    if not runnable or runnable[0].name != "xent":
+        print(f"note: skipping {case}: too big for xent here")
+        return
+    print(f"running {case} ...", flush=True)
+    x, y = make_data(n, c, dtype, args.seed)
+    time_shape(runnable, x, y, args.repeat, args.warmup)
+    del x, y
+    gc.collect()
+
+    done = {i.name: i for i in runnable}
+    best = {k: min(i.seconds) for k, i in done.items()}
+    head = [shape_str(n, c), dtype]
+    mib = f"{n * c * np.dtype(dtype).itemsize / MIB:.0f}"
+    tables.time.append([*head, mib, *(fmt_ms(best.get(k)) for k in tables.names)])
+    base = best.get("torch-2t")
+    tables.ratio.append([*head, *(fmt_ratio(best.get(k), base) for k in tables.names)])
+    sys_best = {k: i.sys_seconds[i.seconds.index(best[k])] for k, i in done.items()}
+    xent = done["xent"]
+    tables.sys.append(
+        [
+            *head,
+            *(fmt_ms(sys_best.get(k)) for k in tables.names),
+            fmt_ms(float(np.median(xent.seconds))),
+            fmt_ms(max(xent.seconds)),
+        ]
+    )
+    ref = xent.value
+    diffs = {k: abs(i.value - ref) / abs(ref) for k, i in done.items() if k != "xent"}
+    worst = max(diffs.values(), default=0.0)
+    ok = worst <= TOLERANCE[dtype]
+    tables.time[-1].append(f"{worst:.1e} {'ok' if ok else 'FAIL'}")
+    if not ok:
+        tables.failures.append(
+            f"{case}: " + ", ".join(f"{k} {done[k].value!r}" for k in diffs) + f" vs xent {ref!r}"
+        )
+    # Printed at once too, so that a run killed later (out of memory) is not lost.
+    print("  ms:      " + ", ".join(f"{k} {fmt_ms(v)}" for k, v in best.items()))
+    print("  /torch2t: " + ", ".join(f"{k} {fmt_ratio(v, base)}" for k, v in best.items()))
+    print(f"  max rel diff {worst:.1e}", flush=True)
+    if not args.no_memory:
+        kib = {k: measure_memory(k, n, c, dtype, args.seed) for k in done}
+        print("  MiB:     " + ", ".join(f"{k} {fmt_mib(v)}" for k, v in kib.items()), flush=True)
+        tables.memory.append([*head, mib, *(fmt_mib(kib.get(k)) for k in tables.names)])
+
+
+def print_tables(tables: Tables) -> None:
+    names = tables.names
+    print()
+    print("Time (ms, best of k)")
+    print_table(
+        ["shape", "dtype", "input MiB", *(f"{k} ms" for k in names), "max rel diff"],
+        tables.time,
+    )
+    print()
+    print("Time / torch-2t time (below 1.00 is faster than 2-thread PyTorch)")
+    print_table(["shape", "dtype", *names], tables.ratio)
+    print()
+    print("System (kernel) CPU time within each best call, ms: mostly page faults on freshly")
+    print("allocated memory; and the spread of xent's timed calls")
+    print_table(
+        ["shape", "dtype", *(f"{k} sys" for k in names), "xent median ms", "xent worst ms"],
+        tables.sys,
+    )
+    if tables.memory:
+        print()
+        print("Peak RSS increase of one call (MiB above the inputs; fresh process each)")
+        print_table(["shape", "dtype", "input MiB", *names], tables.memory)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -353,149 +528,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         memory_child(args.memory_child, n, c, dtype, args.seed)
         return 0
 
-    xent, xent_where = import_xentcli()
-    torch = import_torch()
-    for line in environment(xent_where, torch):
+    for line in environment():
         print(line)
     print(f"timing    best of {args.repeat} after {args.warmup} warm-up, interleaved")
     print()
-
-    impls = [Impl("xent", xent)]
-    if torch is not None:
-        impls += [Impl(f"torch-{t}t", torch_loss(torch), torch_threads=t) for t in TORCH_THREADS]
-    impls.append(Impl("numpy", numpy_loss))
-
-    time_rows: list[list[str]] = []
-    mem_rows: list[list[str]] = []
-    sys_rows: list[list[str]] = []
-    failures: list[str] = []
+    impls = []
+    for name in args.peers:
+        loss = make_loss(name)
+        if isinstance(loss, str):
+            print(f"note: {name} {loss}; skipping it")
+        else:
+            impls.append(Impl(name, loss))
+    tables = Tables([i.name for i in impls])
     for n, c in args.shapes:
         for dtype in args.dtypes:
-            case = f"{shape_str(n, c)} {dtype}"
-            need, avail = estimated_peak(n, c, dtype), mem_available()
-            if avail is not None and need > 0.9 * avail and not args.force:
-                print(
-                    f"note: skipping {case}: needs ~{need / 2**30:.1f} GiB, "
-                    f"{avail / 2**30:.1f} GiB available (--force to run anyway)"
-                )
-                continue
-            print(f"running {case} ...", flush=True)
-            x, y = make_data(n, c, dtype, args.seed)
-            time_shape(impls, x, y, args.repeat, args.warmup, torch)
-            del x, y
-            gc.collect()
-
-            best = {i.name: min(i.seconds) for i in impls}
-            best_sys = {i.name: i.sys_seconds[i.seconds.index(min(i.seconds))] for i in impls}
-            sys_rows.append(
-                [
-                    shape_str(n, c),
-                    dtype,
-                    fmt_ms(best_sys["xent"]),
-                    fmt_ms(best_sys.get("torch-2t")),
-                    fmt_ms(best_sys.get("torch-1t")),
-                    fmt_ms(best_sys["numpy"]),
-                    fmt_ms(float(np.median(impls[0].seconds))),
-                    fmt_ms(max(impls[0].seconds)),
-                ]
-            )
-            ref = impls[0].value
-            diffs = {i.name: abs(i.value - ref) / abs(ref) for i in impls[1:]}
-            worst = max(diffs.values(), default=0.0)
-            ok = worst <= TOLERANCE[dtype]
-            if not ok:
-                failures.append(
-                    f"{case}: "
-                    + ", ".join(
-                        f"{k} {impls[[i.name for i in impls].index(k)].value!r}" for k in diffs
-                    )
-                    + f" vs xent {ref!r}"
-                )
-            time_rows.append(
-                [
-                    shape_str(n, c),
-                    dtype,
-                    f"{n * c * np.dtype(dtype).itemsize / MIB:.0f}",
-                    fmt_ms(best["xent"]),
-                    fmt_ms(best.get("torch-2t")),
-                    fmt_ms(best.get("torch-1t")),
-                    fmt_ms(best["numpy"]),
-                    fmt_ratio(best["xent"], best.get("torch-2t")),
-                    fmt_ratio(best["xent"], best.get("torch-1t")),
-                    fmt_ratio(best["xent"], best["numpy"]),
-                    f"{worst:.1e} {'ok' if ok else 'FAIL'}",
-                ]
-            )
-            if not args.no_memory:
-                kib = {i.name: measure_memory(i.name, n, c, dtype, args.seed) for i in impls}
-                mem_rows.append(
-                    [
-                        shape_str(n, c),
-                        dtype,
-                        f"{n * c * np.dtype(dtype).itemsize / MIB:.0f}",
-                        fmt_mib(kib["xent"]),
-                        fmt_mib(kib.get("torch-2t")),
-                        fmt_mib(kib.get("torch-1t")),
-                        fmt_mib(kib["numpy"]),
-                        fmt_ratio(kib["xent"], kib.get("torch-2t")),
-                    ]
-                )
-
-    print()
-    print("Time (ms, best of k; ratio < 1 means xent is faster)")
-    print_table(
-        [
-            "shape",
-            "dtype",
-            "input MiB",
-            "xent ms",
-            "torch-2t ms",
-            "torch-1t ms",
-            "numpy ms",
-            "xent/torch-2t",
-            "xent/torch-1t",
-            "xent/numpy",
-            "max rel diff",
-        ],
-        time_rows,
-    )
-    print()
-    print("System (kernel) CPU time within each best call, ms: mostly page faults on freshly")
-    print("allocated memory; and the spread of xent's timed calls")
-    print_table(
-        [
-            "shape",
-            "dtype",
-            "xent sys",
-            "torch-2t sys",
-            "torch-1t sys",
-            "numpy sys",
-            "xent median ms",
-            "xent worst ms",
-        ],
-        sys_rows,
-    )
-    if mem_rows:
-        print()
-        print("Peak RSS increase of one call (MiB above the inputs; fresh process each)")
-        print_table(
-            [
-                "shape",
-                "dtype",
-                "input MiB",
-                "xent",
-                "torch-2t",
-                "torch-1t",
-                "numpy",
-                "xent/torch-2t",
-            ],
-            mem_rows,
-        )
+            run_case(impls, n, c, dtype, args, tables)
+    print_tables(tables)
     print()
     print("targets: xent/torch-2t <= 1.00 on every shape and dtype (issue 5)")
-    if failures:
+    print("sklearn: scipy.special.softmax + sklearn.metrics.log_loss (it takes probabilities)")
+    if tables.failures:
         print("LOSS MISMATCH beyond tolerance (1e-6 rel float32, 1e-12 rel float64):")
-        for f in failures:
+        for f in tables.failures:
             print("  " + f)
         return 1
     return 0

@@ -309,6 +309,8 @@ SeedOpt = Annotated[
         rich_help_panel=METRICS_PANEL,
     ),
 ]
+
+
 class ComputeDtype(StrEnum):
     auto = "auto"
     float64 = "float64"

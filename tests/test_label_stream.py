@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import Result
 
@@ -118,4 +119,52 @@ def test_memory_of_labels_stays_at_a_block(tmp_path: Path, monkeypatch: pytest.M
     # The request and up to two blocks' labels (2 bytes each), however long the file.
     assert biggest <= 50 + 2 * (200 // 2)
     assert stream.count() == 5000
+    stream.close()
+
+
+NPY_CASES = {
+    "plain": np.arange(N) % 3,
+    "short": np.arange(N - 3) % 3,
+    "long": np.arange(N + 2) % 3,
+    "out_of_range": np.where(np.arange(N) == 35, 7, np.arange(N) % 3),
+    "float_labels": (np.arange(N) % 3).astype(np.float64),
+    "soft_targets": np.full((N, 3), 1 / 3),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NPY_CASES))
+def test_streamed_npy_labels_read_like_whole_ones(
+    run_xent: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    logits = tmp_path / "logits.csv"
+    logits.write_text(LOGITS)
+    path = tmp_path / "labels.npy"
+    np.save(path, NPY_CASES[case])
+    args = ("loss", logits, "-l", path, "-f", "jsonl", "--precision", "12")
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", 97)  # a few rows of logits or labels
+    whole = run_xent(*args)
+    monkeypatch.setattr(inputs, "STREAM_LABELS_BYTES", 0)
+    streamed = run_xent(*args)
+    assert (streamed.exit_code, streamed.stderr) == (whole.exit_code, whole.stderr)
+    if whole.exit_code == 0:
+        assert streamed.stdout == whole.stdout
+    else:
+        assert streamed.stdout.startswith(whole.stdout)
+
+
+def test_npy_labels_stream_holds_a_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "labels.npy"
+    np.save(path, np.arange(5000) % 7)
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", 800)  # 100 int64 labels a block
+    stream = labels.NpyLabels.open(str(path))
+    assert stream is not None
+    assert stream.count() == 5000
+    got = []
+    for start in range(0, 5000, 64):
+        part, at = stream.take(start, 64)
+        assert stream.buf is not None
+        assert len(stream.buf) < 100
+        got.extend(part.tolist())
+        assert at(0) == f"{path} row {start}"
+    assert got == [i % 7 for i in range(5000)]
     stream.close()

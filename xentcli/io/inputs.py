@@ -16,6 +16,7 @@ from xentcli.io.blocks import Block, Locator, ScoreStream, prefetched
 from xentcli.io.labels import (
     STREAM_LABELS_BYTES,
     NotPlain,
+    NpyLabels,
     StreamedLabels,
     WholeLabels,
     label_tokens_to_ints,
@@ -180,7 +181,7 @@ class LossStream:
         self.order, self.class_names = _class_order(
             first.values.shape, scores.columns, opts.classes
         )
-        self.labels: WholeLabels | StreamedLabels | None = None
+        self.labels: WholeLabels | StreamedLabels | NpyLabels | None = None
         self._labels_path = labels_path
         self._labels_src: Source | None = None
         if "label" in first.side:
@@ -247,7 +248,7 @@ class LossStream:
         assert source is not None
         try:
             labels, at = source.take(start, n)
-            more = last and isinstance(source, StreamedLabels) and source.count() > start + n
+            more = last and not isinstance(source, WholeLabels) and source.count() > start + n
         except NotPlain:
             # Not plain numbers after all (a class name, a typo): read the file whole,
             # so that its errors name their line as for any labels file.
@@ -284,15 +285,21 @@ class LossStream:
         )
 
 
-def _streamed(path: str, names: tuple[str, ...] | None) -> StreamedLabels | None:
-    """A big plain-text labels file as a stream; None for anything else (read whole)."""
+def _streamed(
+    path: str, names: tuple[str, ...] | None
+) -> StreamedLabels | NpyLabels | None:
+    """A big plain-text or ``.npy`` labels file as a stream; None for anything else (read
+    whole)."""
     if path == "-" or not os.path.isfile(path):
         return None
     if os.path.getsize(path) < STREAM_LABELS_BYTES:
         return None
     with open(path, "rb") as fh:
         head = fh.read(8)
-    if detect_format(path, head) not in ("csv", "tsv", "txt"):
+    fmt = detect_format(path, head)
+    if fmt == "npy":
+        return NpyLabels.open(path)
+    if fmt not in ("csv", "tsv", "txt"):
         return None
     return StreamedLabels.open(path, names)
 

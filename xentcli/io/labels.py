@@ -320,6 +320,77 @@ class StreamedLabels:
         self.fh.close()
 
 
+class NpyLabels:
+    """A big ``.npy`` labels file (a file, C order, 1-D or 2-D), read a block of rows at
+    a time as the logits need them, like the logits themselves."""
+
+    first_line = 0  # (no header line to reconsider; see LossStream._mismatch)
+
+    def __init__(self, path: str) -> None:
+        from xentcli.io.npy import MAX_HEADER
+        from xentcli.io.npystream import npy_stream
+
+        self.name = path
+        fh = open(path, "rb")  # noqa: SIM115 (npy_stream closes it)
+        try:
+            head = fh.read(MAX_HEADER)
+            fh.seek(len(head))
+            self.stream = npy_stream(fh, head, path, _NO_COLUMNS)
+        except BaseException:
+            fh.close()
+            raise
+        self.total = -1
+        self.buf: NDArray[Any] | None = None
+        self.taken = 0
+
+    @classmethod
+    def open(cls, path: str) -> NpyLabels | None:
+        """The stream of a plain ``.npy`` labels file, or None (read it whole) for a
+        0-d array or a Fortran-order one."""
+        from xentcli.io.npy import MAX_HEADER, parse_npy_header
+
+        with open(path, "rb") as fh:
+            header = parse_npy_header(fh.read(MAX_HEADER), path)
+        if len(header.shape) not in (1, 2) or header.fortran:
+            return None
+        labels = cls(path)
+        labels.total = header.shape[0]
+        return labels
+
+    def take(self, start: int, n: int) -> tuple[NDArray[Any], Locator]:
+        """The next ``n`` labels (asked for in order), fewer at the end."""
+        assert start == self.taken, "labels are streamed in order"
+        parts = [] if self.buf is None else [self.buf]
+        have = 0 if self.buf is None else len(self.buf)
+        while have < n:
+            block = next(self.stream.blocks, None)
+            if block is None:
+                break
+            parts.append(block.values)
+            have += block.rows
+        whole = np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else None
+        if whole is None:
+            return np.zeros(0, dtype=np.int64), Locator(self.name, first_row=start)
+        out, self.buf = whole[:n], whole[n:]
+        self.taken += len(out)
+        return out, Locator(self.name, first_row=start)
+
+    def count(self) -> int:
+        """How many labels the file holds (from its header)."""
+        return self.total
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+class _NoColumns:
+    label_col = None
+    sample_weight_col = None
+
+
+_NO_COLUMNS = _NoColumns()
+
+
 def _shifted(at: Locator, start: int) -> Locator:
     """``at`` for the rows from ``start`` on."""
     if at.lines is not None:

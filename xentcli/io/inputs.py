@@ -285,9 +285,7 @@ class LossStream:
         )
 
 
-def _streamed(
-    path: str, names: tuple[str, ...] | None
-) -> StreamedLabels | NpyLabels | None:
+def _streamed(path: str, names: tuple[str, ...] | None) -> StreamedLabels | NpyLabels | None:
     """A big plain-text or ``.npy`` labels file as a stream; None for anything else (read
     whole)."""
     if path == "-" or not os.path.isfile(path):

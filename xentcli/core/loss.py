@@ -284,7 +284,9 @@ def cross_entropy(
     sum_nll = CompensatedSum.of(counted_nll)
     # The common case costs one exact sum, not three: the loss is the nll, and the
     # denominator a count of ones (exact in float64 up to 2**53).
-    same = loss_terms is terms.loss and np.array_equal(terms.loss, terms.nll, equal_nan=True)
+    same = loss_terms is terms.loss and (
+        terms.loss is terms.nll or np.array_equal(terms.loss, terms.nll, equal_nan=True)
+    )
     sum_loss = sum_nll if same else CompensatedSum.of(loss_terms[counted])
     ones = denom_terms[counted]
     if ones.size < 2**53 and bool((ones == 1.0).all()):

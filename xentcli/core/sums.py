@@ -35,6 +35,10 @@ class CompensatedSum:
     def of(cls, values: NDArray[np.float64]) -> CompensatedSum:
         """The correctly rounded sum of ``values`` (``math.fsum``): ``np.sum``'s pairwise
         sum is off by a few ulps, enough to differ from PyTorch in the 16th digit."""
+        exact = _exact_terms(values)
+        if exact is not None:
+            hi = math.fsum(exact)
+            return cls(hi, math.fsum([*exact, -hi]))
         terms = values.tolist()
         try:
             hi = math.fsum(terms)
@@ -81,3 +85,40 @@ class CompensatedSum:
 
 
 _SCALE = 64
+
+#: The fast exact path sums bucket by bucket in float64: at most 2**25 values of at most
+#: 2**27 each stay below 2**53, where float64 integers are exact.
+_MAX_FAST = 1 << 25
+
+
+def _exact_terms(values: NDArray[np.float64]) -> list[float] | None:
+    """A few floats whose exact sum is exactly the sum of ``values``, or None when the
+    values do not suit this path (non-finite, huge, tiny, too many, or few enough that
+    ``math.fsum`` over them is as fast).
+
+    Each value is ``M * 2**(e - 53)`` with an integer ``M`` of 53 bits (``frexp``), split
+    into a high part of 27 bits and a low part of 26; NumPy adds the parts of each
+    exponent separately, exactly (every partial sum is an integer below ``2**53``), and
+    each of those sums times its power of two is exact too. So ``math.fsum`` of the
+    result (two terms per exponent) rounds the very same exact sum as ``math.fsum`` of
+    the values, five times faster for a million of them.
+    """
+    n = values.shape[0]
+    if n < 4096 or n > _MAX_FAST or values.ndim != 1:
+        return None
+    m, e = np.frexp(values)
+    if not np.isfinite(m).all():
+        return None
+    emin, emax = int(e.min()), int(e.max())
+    nonzero = m != 0
+    if emax > 960 or (nonzero.any() and int(e[nonzero].min()) < -1020):
+        return None  # a term could overflow, or lose bits as a subnormal
+    big = m * 9007199254740992.0  # * 2**53: an integer in float64
+    high = np.trunc(big * (1.0 / 67108864.0))  # / 2**26
+    low = big - high * 67108864.0
+    index = e - emin
+    highs = np.bincount(index, weights=high).tolist()
+    lows = np.bincount(index, weights=low).tolist()
+    terms = [math.ldexp(h, k + emin - 27) for k, h in enumerate(highs) if h]
+    terms += [math.ldexp(v, k + emin - 53) for k, v in enumerate(lows) if v]
+    return terms

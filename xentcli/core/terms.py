@@ -250,9 +250,12 @@ def _weighted(
     if smoothing is not None:
         e, c, smooth = smoothing
         loss = (1.0 - e) * (nll if w_y is None else w_y * nll) + (e / c) * smooth
+    elif w_y is None and not ignored.any():
+        loss = nll  # the plain case: the loss is the nll itself (callers check `is`)
     else:
         loss = nll.copy() if w_y is None else w_y * nll
-    loss[ignored] = 0.0
+    if loss is not nll:
+        loss[ignored] = 0.0
     n = nll.shape[0]
     denom = np.ones(n) if w_y is None or profile.denominator == "count" else w_y.astype(float)
     return loss, denom

@@ -45,11 +45,25 @@ def polars_available() -> bool:
     return _HAS_POLARS
 
 
-def _vouched(block: bytes, delimiter: str) -> bool:
+def count_newlines(block: bytes) -> int:
+    """``block.count(b"\\n")``, several times faster (NumPy compares bytes in SIMD)."""
+    return int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == 10))
+
+
+def _vouched(block: bytes, delimiter: str) -> int | None:
+    """The number of lines of a block of nothing but number bytes and no blank line, or
+    None if the block is not that."""
     allowed = _NUMERIC + (b" \t" if delimiter == "whitespace" else delimiter.encode())
-    if block.translate(None, allowed):
-        return False
-    return not (block.startswith((b"\n", b"\r")) or b"\n\n" in block or b"\n\r\n" in block)
+    if block.translate(None, allowed) or block.startswith((b"\n", b"\r")):
+        return None
+    raw = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(raw == 10)
+    if ends.size > 1:
+        gaps = np.diff(ends)
+        # A blank line: "\n\n", or "\n\r\n" (the byte before the second end is "\r").
+        if (gaps == 1).any() or ((gaps == 2) & (raw[ends[1:] - 1] == 13)).any():
+            return None
+    return int(ends.size) + (0 if block.endswith(b"\n") else 1)
 
 
 def _with_polars(block: bytes, delimiter: str, ncols: int) -> NDArray[Any] | None:
@@ -92,9 +106,9 @@ def parse_numeric_block(
     """The (rows, ncols) float64 values of a block of plain numeric lines, or None when
     the block is not plain (the caller then uses the strict parser). ``read_so_far``
     (bytes of the input before this block) decides whether polars is worth loading."""
-    if not block or not _vouched(block, delimiter):
+    rows = _vouched(block, delimiter) if block else None
+    if rows is None:
         return None
-    rows = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
     values = None
     big = read_so_far + len(block) >= POLARS_MIN_BYTES
     if delimiter != "whitespace" and big and polars_available():

@@ -17,7 +17,7 @@ import numpy as np
 from xentcli.errors import DataError, UsageError
 from xentcli.io import blocks
 from xentcli.io.blocks import Block, Locator, ScoreStream, read_bytes
-from xentcli.io.fastparse import parse_numeric_block
+from xentcli.io.fastparse import count_newlines, parse_numeric_block
 from xentcli.io.npy import MAX_HEADER
 from xentcli.io.npystream import npy_stream, npz_stream
 from xentcli.io.sources import STDIN_NAME, Format, detect_format, open_input
@@ -66,6 +66,8 @@ def _cut(buf: bytes, eof: bool) -> int:
     if eof:
         return len(buf)
     cut = buf.rfind(b"\n") + 1
+    if b'"' not in buf:
+        return cut  # (the usual case: one quick scan instead of a count)
     # A quoted field may hold a newline: never cut inside quotes.
     while cut and buf.count(b'"', 0, cut) % 2:
         cut = buf.rfind(b"\n", 0, cut - 1) + 1
@@ -93,7 +95,7 @@ def _lines_blocks(fh: BinaryIO, head: bytes, name: str) -> Iterator[tuple[bytes,
             continue
         block, buf = buf[:cut], buf[cut:]
         yield block, line
-        line += block.count(b"\n")
+        line += count_newlines(block)
         if not eof:
             more = read_bytes(fh, blocks.BLOCK_BYTES, name)
             eof = len(more) == 0

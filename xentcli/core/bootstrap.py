@@ -55,12 +55,15 @@ def _poisson_table() -> NDArray[np.float64]:
     return table
 
 
-_POISSON = _poisson_table()
+_POISSON: NDArray[np.float64] | None = None  # built on first use (5 ms: not at import)
 
 
 def _tile(seed: int, tile: int, replicates: int, kind: Kind) -> NDArray[np.float64]:
     rng = np.random.default_rng([seed, tile, 0 if kind == "poisson" else 1])
     if kind == "poisson":
+        global _POISSON
+        if _POISSON is None:
+            _POISSON = _poisson_table()
         u = rng.integers(0, 65536, size=(TILE, replicates), dtype=np.uint16)
         counts: NDArray[np.float64] = _POISSON[u]
         return counts

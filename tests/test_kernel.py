@@ -1,9 +1,10 @@
 """The chunked kernel ``logits_nll``: accuracy of float32 compute, layouts, threads, errors.
 
 float16/float32 logits are computed in float32; each per-sample nll must stay within a
-few float32 ulps of the exact nll of the float32 values. The references are exact: a
-float64 evaluation of the stable formula (its error, ~1e-15 relative, is 1e8 times
-below the tolerance) and, for the extreme rows, mpmath at 100 digits.
+few float32 ulps (at most 8, relative) of the exact nll of the float32 values. The
+references are exact: a float64 evaluation of the stable formula (its error, ~1e-15
+relative, is 1e8 times below the tolerance) and, for the extreme rows, mpmath at 100
+digits.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from xentcli.core.kernel import logits_nll
 from xentcli.errors import DataError
 
 EPS32 = float(np.finfo(np.float32).eps)  # 2**-23
-#: Each nll within 4 float32 ulps (relative). NumPy's float32 SIMD exp and log are
-#: accurate to ~1-3 ulps; the sum over classes and the rescaling add about one more.
-RTOL32 = 4 * EPS32
+#: Each nll within 8 float32 ulps (relative: 1e-6). NumPy's float32 SIMD exp and log are
+#: accurate to ~1-3 ulps; the sum over classes and the rescaling add a few more (a review
+#: found 4.4 ulps at C = 21, where 4 had been claimed).
+RTOL32 = 8 * EPS32
 
 
 def exact_nll(x: np.ndarray, y: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -239,3 +241,16 @@ def test_first_bad_row_is_named_across_threads(
     with pytest.raises(DataError, match=message) as info:
         logits_nll(x, y)
     assert info.value.sample == 123
+
+
+def test_reviewed_rows_within_the_documented_bound() -> None:
+    # A review's counterexamples to the first claim of 4 ulps (6.3 ulps of the result's
+    # spacing, 3.2 of relative epsilon), and a near-certain row, where the float32 path
+    # keeps an absolute error far below any loss that matters.
+    x = np.array([[3.8503990173339844, -0.4579487144947052, -0.1684141755104065]], np.float32)
+    y = np.array([0])
+    assert rel_err(logits_nll(x, y)[0], exact_nll(x, y)).max() <= RTOL32
+    tiny = np.array([[94.62345886230469, 30.123456954956055]], np.float32)
+    got = logits_nll(tiny, np.array([0]))[0]
+    want = exact_nll(tiny, np.array([0]))
+    assert abs(got[0] - want[0]) < 1e-30  # relative accuracy is lost below ~1e-25

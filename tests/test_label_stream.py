@@ -44,6 +44,14 @@ CASES = {
     "soft_targets": "".join("0.5,0.25,0.25\n" for _ in range(N)),
     "names": "".join(("a", "b", "c")[i % 3] + "\n" for i in range(N)),
     "name_late": _lines(PLAIN, 31, "b"),
+    # Review: the end of a streamed file used to be counted, not parsed.
+    "trailing_blank_line": PLAIN + "\n",
+    "trailing_blank_lines": PLAIN + "\n\n",
+    "trailing_spaces_line": PLAIN + "  \n",
+    "trailing_typo": PLAIN + "oops\n",
+    "very_short": "".join(f"{i % 3}\n" for i in range(10)),
+    "header_only": "label\n",
+    "empty": "",
 }
 
 
@@ -124,6 +132,8 @@ def test_memory_of_labels_stays_at_a_block(tmp_path: Path, monkeypatch: pytest.M
 
 NPY_CASES = {
     "plain": np.arange(N) % 3,
+    "no_rows": np.zeros(0, dtype=np.int64),
+    "very_short": np.arange(10) % 3,
     "short": np.arange(N - 3) % 3,
     "long": np.arange(N + 2) % 3,
     "out_of_range": np.where(np.arange(N) == 35, 7, np.arange(N) % 3),
@@ -168,3 +178,28 @@ def test_npy_labels_stream_holds_a_block(tmp_path: Path, monkeypatch: pytest.Mon
         assert at(0) == f"{path} row {start}"
     assert got == [i % 7 for i in range(5000)]
     stream.close()
+
+
+@pytest.mark.parametrize("command", ["explain", "calibrate"])
+def test_whole_reads_name_the_line_after_a_late_fallback(
+    run_xent: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """A blank line makes a streamed file fall back to a whole read half-way; commands
+    that join all blocks (explain, calibrate) must still name the right line."""
+    values = [str(i % 3) for i in range(N)]
+    values[34] = "7"  # sample 34: out of range
+    rows = [*values[:20], "", *values[20:]]  # a blank line 21: sample 34 is on line 36
+    text = "\n".join(rows) + "\n"
+    logits = tmp_path / "logits.csv"
+    logits.write_text(LOGITS)
+    path = tmp_path / "labels.csv"
+    path.write_text(text)
+    args = (command, logits, "-l", path)
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", 97)
+    whole = run_xent(*args)
+    monkeypatch.setattr(inputs, "STREAM_LABELS_BYTES", 0)
+    monkeypatch.setattr(labels, "LABEL_BLOCK", 16)
+    streamed = run_xent(*args)
+    assert whole.exit_code == 65
+    assert "line 36" in whole.stderr
+    assert (streamed.exit_code, streamed.stderr) == (whole.exit_code, whole.stderr)

@@ -358,3 +358,12 @@ def test_interval_bounds_that_are_not_finite_follow_compares_convention(
     row = next(csv.DictReader(io.StringIO(run_xent(*args, "-f", "csv").stdout)))
     assert row["ci_loss_hi"] == "inf"
     assert float(row["ci_loss_lo"]) == pytest.approx(math.log(2))
+
+
+def test_uint64_labels_beyond_int64_are_out_of_range() -> None:
+    from xentcli.core import LossOptions, cross_entropy
+    from xentcli.errors import DataError
+
+    labels = np.array([0, 2**64 - 1], dtype=np.uint64)  # wrapped to -1 before
+    with pytest.raises(DataError, match="label 18446744073709551615 is out of range"):
+        cross_entropy([[0.0, 1.0], [1.0, 0.0]], labels, LossOptions(ignore_index=-1))

@@ -51,3 +51,10 @@ def test_unsuitable_values_take_the_plain_path(values: np.ndarray) -> None:
     got = CompensatedSum.of(values)
     want = math.fsum(values.tolist())
     assert got.value == want or (math.isnan(got.value) and math.isnan(want))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.int8, np.uint8, np.bool_, np.int64])
+def test_other_dtypes_sum_as_fsum(dtype: type) -> None:
+    # Review: frexp of float16 or integers gives no 53-bit mantissas; those take fsum.
+    values = (np.arange(5000) % 3).astype(dtype)
+    assert CompensatedSum.of(values).value == math.fsum(values.tolist())

@@ -22,6 +22,8 @@ from xentcli.cli.loss_options import (
     ClipOpt,
     Compat,
     CompatOpt,
+    ComputeDtype,
+    ComputeDtypeOpt,
     EmptyOpt,
     IgnoreIndexOpt,
     InputKind,
@@ -188,6 +190,7 @@ def compare(
     multi_label: MultiLabelOpt = False,
     pos_weight: PosWeightOpt = None,
     class_axis: ClassAxisOpt = None,
+    compute_dtype: ComputeDtypeOpt = ComputeDtype.auto,
     fail_if: FailIfOpt = None,
     max_errors: MaxErrorsOpt = DEFAULT_MAX_ERRORS,
     no_color: NoColorOpt = False,
@@ -228,6 +231,7 @@ def compare(
         multi_label=multi_label,
         pos_weight=pos_weight,
         class_axis=class_axis,
+        compute_dtype=compute_dtype,
     )
     sw = read_vector(sample_weight, "--sample-weight") if sample_weight is not None else None
     opts = read_options(

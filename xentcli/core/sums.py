@@ -106,6 +106,8 @@ def _exact_terms(values: NDArray[np.float64]) -> list[float] | None:
     n = values.shape[0]
     if n < 4096 or n > _MAX_FAST or values.ndim != 1:
         return None
+    if values.dtype not in (np.float64, np.float32):
+        return None  # frexp of float16 or integers does not give 53-bit mantissas
     m, e = np.frexp(values)
     if not np.isfinite(m).all():
         return None

@@ -332,6 +332,10 @@ def check_labels(
                 bad,
                 source="labels",
             )
+    if arr.dtype.kind == "u" and arr.size and int(arr.max()) > 2**62:
+        # uint64 beyond int64 would wrap to a negative label (or the ignore index).
+        bad = np.flatnonzero(arr > 2**62)
+        raise _at_rows(f"label {int(arr[bad[0]])} is out of range", bad, source="labels")
     y = arr.astype(np.int64, copy=False)
     valid = f"valid: 0..{n_classes - 1}"
     if ignore_index is not None:

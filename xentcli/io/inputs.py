@@ -248,7 +248,11 @@ class LossStream:
         assert source is not None
         try:
             labels, at = source.take(start, n)
-            more = last and not isinstance(source, WholeLabels) and source.count() > start + n
+            streamed = not isinstance(source, WholeLabels)
+            # The count, where it decides (reading, not keeping, the rest of the file).
+            more = streamed and last and source.count() > start + n
+            if streamed and len(labels) < n:
+                source.count()
         except NotPlain:
             # Not plain numbers after all (a class name, a typo): read the file whole,
             # so that its errors name their line as for any labels file.
@@ -263,7 +267,7 @@ class LossStream:
                 self._mismatch(start + n, exact=last)
             return labels, at
         if len(labels) < n or more:
-            self._mismatch(start + n, exact=last or len(labels) < n)
+            self._mismatch(start + n, exact=last)
         return labels, at
 
     def _mismatch(self, rows: int, exact: bool) -> None:
@@ -342,7 +346,10 @@ def load_inputs(
     sws = [b.sample_weight for b in blocks]
     sw = None if sws[0] is None else np.concatenate([w for w in sws if w is not None])
     at = _joined([b.inputs.logits_at for b in blocks], [b.rows for b in blocks])
-    labels_at = first.labels_at if stream.labels is not None else at
+    labels_at = at
+    if stream.labels is not None:
+        # Per block: a streamed labels file may have changed to a whole read on the way.
+        labels_at = _joined([b.inputs.labels_at for b in blocks], [b.rows for b in blocks])
     return LossInputs(logits, labels, first.class_names, at, labels_at, sw)
 
 

@@ -265,6 +265,9 @@ class StreamedLabels:
                     fh.close()
                     return None
                 skip = len(line)  # a header such as "label"
+            if not first[skip:].strip():
+                fh.close()
+                return None  # empty, or a header alone: the whole reader says so
             return cls(path, fh, first, skip, names)
         except BaseException:
             fh.close()
@@ -297,24 +300,29 @@ class StreamedLabels:
         return out, at
 
     def count(self) -> int:
-        """How many labels the file holds in all: those handed out and buffered, and the
-        lines of the rest of the file (counted, not parsed, a block at a time). Ends the
-        stream: call it to report a count that does not match."""
+        """How many labels the file holds in all: those handed out, those buffered, and
+        those of the rest of the file, parsed a block at a time and not kept. Raises
+        :class:`NotPlain` if the rest is not plain numbers (a blank line at the end, a
+        typo), so the caller reads the file whole and judges it as it would any file."""
         if self.total is not None:
             return self.total
-        lines = self.pending.count(b"\n")
-        last = self.pending[-1:]
-        while not self.eof:
-            chunk = read_bytes(self.fh, LABEL_BLOCK, self.name)
-            if not chunk:
-                break
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-        self.eof, self.pending = True, b""
-        if last and last != b"\n":
-            lines += 1  # a last line without its newline
-        self.total = self.taken + len(self.buf) + lines
-        return self.total
+        rows = self.taken + len(self.buf)
+        while self.pending or not self.eof:
+            if not self.eof:
+                chunk = read_bytes(self.fh, LABEL_BLOCK, self.name)
+                self.read_bytes += len(chunk)
+                self.eof = not chunk
+                self.pending += chunk
+            end = len(self.pending) if self.eof else self.pending.rfind(b"\n") + 1
+            if end <= 0:
+                continue
+            body, self.pending = self.pending[:end], self.pending[end:]
+            values = parse_numeric_block(body, ",", 1, self.read_bytes)
+            if values is None:
+                raise NotPlain
+            rows += values.shape[0]
+        self.total = rows
+        return rows
 
     def close(self) -> None:
         self.fh.close()
@@ -351,7 +359,7 @@ class NpyLabels:
 
         with open(path, "rb") as fh:
             header = parse_npy_header(fh.read(MAX_HEADER), path)
-        if len(header.shape) not in (1, 2) or header.fortran:
+        if len(header.shape) not in (1, 2) or header.fortran or header.shape[0] == 0:
             return None
         labels = cls(path)
         labels.total = header.shape[0]

@@ -189,9 +189,7 @@ def multiclass(
         loss, denom = _weighted(nll, y, ignored, w, profile, smoothing)
     metrics = m_terms = None
     if opts.top_k is not None or opts.bins is not None:
-        m_terms = metric_terms(x, logp, label, ~ignored, opts.top_k, opts.bins)
-        counted = int(np.count_nonzero(~ignored))
-        metrics = block_metrics(m_terms, counted, opts.top_k, opts.bins)
+        metrics, m_terms = _metrics(x, logp, label, ignored, opts)
     terms = Terms(
         label=label,
         pred=pred,
@@ -217,6 +215,20 @@ def multiclass(
             terms.margin = np.where(known, top - logp[np.arange(n), y], np.nan) + 0.0
             terms.entropy = entropy(logp)
     return terms
+
+
+def _metrics(
+    scores: NDArray[np.float64],
+    logp: NDArray[np.float64] | None,
+    label: NDArray[np.int64],
+    ignored: NDArray[np.bool_],
+    opts: LossOptions,
+) -> tuple[MetricStats, MetricTerms]:
+    """The metrics' per-sample terms of a block and their sums (``bins`` needs ``logp``)."""
+    bins = opts.bins if logp is not None else None
+    m_terms = metric_terms(scores, logp, label, ~ignored, opts.top_k, bins)
+    counted = int(np.count_nonzero(~ignored))
+    return block_metrics(m_terms, counted, opts.top_k, bins), m_terms
 
 
 def _index_labels(
@@ -276,10 +288,7 @@ def _plain_logits(
     loss, denom = _weighted(nll, y, ignored, w, profile)
     metrics = m_terms = None
     if opts.top_k is not None:
-        scores = np.asarray(raw, dtype=np.float64)
-        m_terms = metric_terms(scores, None, label, ~ignored, opts.top_k, None)
-        counted = int(np.count_nonzero(~ignored))
-        metrics = block_metrics(m_terms, counted, opts.top_k, None)
+        metrics, m_terms = _metrics(np.asarray(raw, dtype=np.float64), None, label, ignored, opts)
     return Terms(
         label=label,
         pred=pred,

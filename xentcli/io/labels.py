@@ -273,8 +273,10 @@ class StreamedLabels:
             fh.close()
             raise
 
-    def _fill(self, need: int) -> None:
-        while len(self.buf) < need and not (self.eof and not self.pending):
+    def _next_values(self) -> NDArray[Any] | None:
+        """The labels of the next block of whole lines (None at the end of the file);
+        :class:`NotPlain` if that block is not plain numbers."""
+        while self.pending or not self.eof:
             if not self.eof:
                 chunk = read_bytes(self.fh, LABEL_BLOCK, self.name)
                 self.read_bytes += len(chunk)
@@ -287,7 +289,15 @@ class StreamedLabels:
             values = parse_numeric_block(body, ",", 1, self.read_bytes)
             if values is None:
                 raise NotPlain
-            self.buf = np.concatenate([self.buf, _compact(values[:, 0])])
+            return _compact(values[:, 0])
+        return None
+
+    def _fill(self, need: int) -> None:
+        while len(self.buf) < need:
+            values = self._next_values()
+            if values is None:
+                return
+            self.buf = np.concatenate([self.buf, values])
 
     def take(self, start: int, n: int) -> tuple[NDArray[Any], Locator]:
         """The next ``n`` labels (the caller asks in order: ``start`` is how many it has
@@ -307,20 +317,8 @@ class StreamedLabels:
         if self.total is not None:
             return self.total
         rows = self.taken + len(self.buf)
-        while self.pending or not self.eof:
-            if not self.eof:
-                chunk = read_bytes(self.fh, LABEL_BLOCK, self.name)
-                self.read_bytes += len(chunk)
-                self.eof = not chunk
-                self.pending += chunk
-            end = len(self.pending) if self.eof else self.pending.rfind(b"\n") + 1
-            if end <= 0:
-                continue
-            body, self.pending = self.pending[:end], self.pending[end:]
-            values = parse_numeric_block(body, ",", 1, self.read_bytes)
-            if values is None:
-                raise NotPlain
-            rows += values.shape[0]
+        while (values := self._next_values()) is not None:
+            rows += len(values)
         self.total = rows
         return rows
 

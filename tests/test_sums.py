@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from xentcli.core.sums import CompensatedSum, _exact_terms
+from xentcli.core import sums
+from xentcli.core.sums import CompensatedSum, _exact_pair
 
 
 def fsum_pair(values: np.ndarray) -> tuple[float, float]:
@@ -31,7 +33,7 @@ def test_fast_path_is_bit_identical_to_fsum(seed: int) -> None:
         v = 1.0 + rng.normal(size=n) * 1e-12  # heavy cancellation in the low part
     else:
         v = np.concatenate([[1e200, -1e200], rng.normal(size=n)])  # cancelling giants
-    assert _exact_terms(v) is not None
+    assert _exact_pair(v) is not None
     got = CompensatedSum.of(v)
     assert (got.hi, got.lo) == fsum_pair(v)
 
@@ -39,22 +41,67 @@ def test_fast_path_is_bit_identical_to_fsum(seed: int) -> None:
 @pytest.mark.parametrize(
     "values",
     [
+        np.append(np.ones(5000), 1e300),  # huge terms
+        np.append(np.ones(5000), 1e-310),  # a subnormal
+        np.full(5000, 5e-324),  # only the smallest subnormal
+        np.concatenate([np.full(3000, -0.0), np.full(3000, 0.0)]),  # signed zeros
+        np.concatenate([np.full(3000, 1.7e308), np.full(3000, -1.7e308), [2.0**-1074]]),
+        np.full(70000, np.finfo(np.float64).max) * np.tile([1.0, -1.0], 35000),
+    ],
+)
+def test_extreme_finite_values_stay_on_the_fast_path(values: np.ndarray) -> None:
+    # Checked against exact rational arithmetic (math.fsum raises on an intermediate
+    # overflow, which the buckets do not have).
+    assert _exact_pair(values) is not None
+    got = CompensatedSum.of(values)
+    exact = sum(map(Fraction, values.tolist()), Fraction(0))
+    assert (got.hi, got.lo) == (float(exact), float(exact - Fraction(float(exact))))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
         np.full(5000, np.inf),
         np.append(np.ones(5000), np.nan),
-        np.append(np.ones(5000), 1e300),  # a term could overflow
-        np.append(np.ones(5000), 1e-310),  # a subnormal
+        np.append(np.ones(70000), -np.inf),  # in a later step of the loop
+        np.full(5000, 1e308),  # the sum leaves float64's range
         np.ones(100),  # small: plain fsum
+        np.ones(5000, dtype=np.longdouble),  # float64 would round it
     ],
 )
 def test_unsuitable_values_take_the_plain_path(values: np.ndarray) -> None:
-    assert _exact_terms(values) is None
+    assert _exact_pair(values) is None
     got = CompensatedSum.of(values)
-    want = math.fsum(values.tolist())
+    try:
+        want = math.fsum(values.tolist())
+    except OverflowError:
+        # Beyond float64: the scaled path keeps the sum as hi * 2**exp, rounded once.
+        exact = sum(map(Fraction, values.tolist()), Fraction(0))
+        assert got.exp > 0
+        assert got.hi == float(exact / 2**got.exp)
+        return
     assert got.value == want or (math.isnan(got.value) and math.isnan(want))
+
+
+def test_buckets_flush_before_their_float64_sums_could_round(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every _FLUSH values the buckets are moved into a Python integer; with a tiny
+    # _FLUSH the same sums must come out (and a NaN in an early segment still counts).
+    monkeypatch.setattr(sums, "_CHUNK", 1024)
+    monkeypatch.setattr(sums, "_FLUSH", 4096)
+    rng = np.random.default_rng(7)
+    v = rng.normal(size=50_000) * 10.0 ** rng.integers(-30, 30, size=50_000)
+    got = CompensatedSum.of(v)
+    assert (got.hi, got.lo) == fsum_pair(v)
+    v[10] = np.nan
+    assert _exact_pair(v) is None
+    assert math.isnan(CompensatedSum.of(v).value)
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.int8, np.uint8, np.bool_, np.int64])
 def test_other_dtypes_sum_as_fsum(dtype: type) -> None:
-    # Review: frexp of float16 or integers gives no 53-bit mantissas; those take fsum.
+    # Review: frexp of float16 or integers gave no 53-bit mantissas; they are cast to
+    # float64 exactly now, and must still sum as fsum does.
     values = (np.arange(5000) % 3).astype(dtype)
     assert CompensatedSum.of(values).value == math.fsum(values.tolist())

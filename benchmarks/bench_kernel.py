@@ -18,8 +18,9 @@ Every peer that is not importable is skipped with a printed note. Every implemen
 gets the arrays in the benchmarked dtype (float32 or float64); conversions are part of
 its time.
 
-Timing: ``time.perf_counter``, best of ``--repeat`` (default 5) after one warm-up call.
-The repeats are interleaved (round r times every implementation once) so that a change
+Timing: ``time.perf_counter``, best of ``--repeat`` (default 5) after one warm-up call,
+each call after a pause of ``PAUSE`` seconds (OpenMP threads of the previous call stop
+spinning). The repeats are interleaved (round r times every implementation once) so that a change
 in machine load hits all implementations alike.
 
 Memory: the peak-RSS increase of one call, measured with ``resource.getrusage`` in a
@@ -70,6 +71,8 @@ DEFAULT_SHAPES: tuple[tuple[int, int], ...] = (
 DTYPES = ("float32", "float64")
 TOLERANCE = {"float32": 1e-6, "float64": 1e-12}
 MIB = 2**20
+#: Seconds of quiet before every timed call.
+PAUSE = 0.2
 #: Every implementation, in table order.
 IMPLS = ("xent", "xent-kernel", "torch-2t", "torch-1t", "numpy", "scipy", "sklearn")
 #: (N, C) float64 temporaries each needs at its peak, beyond the input (rough, for the
@@ -279,6 +282,10 @@ def time_shape(
 
     def call(impl: Impl) -> tuple[float, float]:
         gc.collect()
+        # PyTorch's OpenMP workers spin for a while after a call: without a pause they
+        # would take a core from whichever implementation is timed next (measured: +15%
+        # for xent's two threads right after torch-2t, none with OMP_WAIT_POLICY=passive).
+        time.sleep(PAUSE)
         s0 = resource.getrusage(resource.RUSAGE_SELF).ru_stime
         t0 = time.perf_counter()
         impl.value = impl.loss(x, y)

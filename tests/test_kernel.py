@@ -254,3 +254,14 @@ def test_reviewed_rows_within_the_documented_bound() -> None:
     got = logits_nll(tiny, np.array([0]))[0]
     want = exact_nll(tiny, np.array([0]))
     assert abs(got[0] - want[0]) < 1e-30  # relative accuracy is lost below ~1e-25
+
+
+def test_huge_finite_row_maxima_are_not_mistaken_for_bad_rows() -> None:
+    # The chunk's finiteness check sums the row maxima in float64; maxima near 1e308
+    # overflow that sum, which must then be checked value by value, not reported.
+    x = np.full((64, 3), 1.5e308)
+    x[:, 1] = 0.0
+    nll, pred = logits_nll(x, np.zeros(64, dtype=np.int64))
+    # Class 0 and 2 tie at the maximum, class 1 is ~1.5e308 below: nll = log 2.
+    np.testing.assert_allclose(nll, np.log(2.0), rtol=1e-15)
+    assert pred.tolist() == [0] * 64

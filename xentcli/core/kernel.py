@@ -59,12 +59,14 @@ ComputeDtype = Literal["auto", "float64"]
 #: Classes up to which a chunk is transposed (measured: row-major wins from C ~ 24;
 #: the uint8 argmax keys of the transposed layout need C <= 255).
 TRANSPOSE_MAX_CLASSES = 20
-#: Bytes of the working buffer of one chunk, by layout.
-CHUNK_BYTES_TRANSPOSED = 1 << 20
+#: Bytes of the working buffer of one chunk, by layout. The transposed layout does ~25
+#: NumPy calls per chunk, each a release and a re-acquisition of the GIL that the other
+#: thread may be waiting for (on a VM, waking it costs tens of microseconds): chunks of
+#: 2 MiB (32 k rows at C = 10) halve the two-thread time of 1e6 x 10 against 320 KiB.
+CHUNK_BYTES_TRANSPOSED = 2 << 20
 CHUNK_BYTES_ROWS = 1 << 20
-#: Rows per chunk at most: the per-row float64 temporaries then stay below glibc's
-#: 128 KiB mmap threshold, and are not page-faulted in afresh at every chunk.
-MAX_ROWS = 8192
+#: Rows per chunk at most.
+MAX_ROWS = 32768
 #: The least float32 row maximum that is not shifted before ``exp`` (see ``_shift``).
 NO_SHIFT_MIN = np.float32(-16.0)
 #: Below this many logits one thread is faster than two.
@@ -95,26 +97,50 @@ def work_dtype(
     return np.dtype(np.float64)
 
 
-def _log1p(rest: NDArray[Any], work: np.dtype[Any]) -> NDArray[np.float64]:
-    """``log1p(rest)`` in float64, to within a few ``work`` ulps.
+def _log1p(rest: NDArray[Any], work: np.dtype[Any], out: NDArray[np.float64], b: _Rows) -> None:
+    """``out = log1p(rest)`` in float64, to within a few ``work`` ulps.
 
     For float32 work NumPy's float64 ``log1p`` (scalar, ~15 ns a value) would cost more
     than the chunk pass at C = 10, so use Goldberg's ``log1p(r) = log(u) * r / (u - 1)``
     with ``u = fl32(1 + r)`` and float32's SIMD ``log``: ``u - 1`` is exact in float64,
-    and ``u == 1`` means ``log1p(r) = r`` to float32 precision.
+    and ``u == 1`` means ``log1p(r) = r`` to float32 precision. Every step writes into
+    the thread's row buffers ``b``: no allocation.
     """
-    r = rest.astype(np.float64)
+    n = rest.shape[0]
+    r = b.f64a[:n]
+    np.copyto(r, rest)
     if work != np.float32:
-        return np.log1p(r)
-    u = (r + 1.0).astype(np.float32)
-    w = u.astype(np.float64) - 1.0
-    small = w == 0
-    w[small] = 1.0
-    out = np.log(u).astype(np.float64)
-    out *= r
-    out /= w
-    out[small] = r[small]
-    return out
+        np.log1p(r, out=out)
+        return
+    u, w, small = b.f32[:n], b.f64b[:n], b.flag[:n]
+    np.add(r, 1.0, out=w)
+    np.copyto(u, w, casting="same_kind")  # rounded to float32
+    np.subtract(u, 1.0, out=w, dtype=np.float64)
+    np.equal(w, 0.0, out=small)
+    np.copyto(w, 1.0, where=small)
+    np.log(u, out=u)
+    np.multiply(u, r, out=out, dtype=np.float64)
+    np.divide(out, w, out=out)
+    np.copyto(out, r, where=small)
+
+
+class _Rows:
+    """One thread's buffers of one value per row of a chunk (reused: a fresh array of
+    256 KiB is page-faulted in afresh at every chunk)."""
+
+    def __init__(self, rows: int, work: np.dtype[Any]) -> None:
+        self.ar = np.arange(rows, dtype=np.intp)
+        self.idx = np.empty(rows, np.intp)
+        self.m = np.empty(rows, work)
+        self.xt = np.empty(rows, work)
+        self.rest = np.empty(rows, work)
+        self.scale = np.empty(rows, work)
+        self.f32 = np.empty(rows, np.float32)
+        self.f64a = np.empty(rows, np.float64)
+        self.f64b = np.empty(rows, np.float64)
+        self.f64c = np.empty(rows, np.float64)
+        self.flag = np.empty(rows, np.bool_)
+        self.key = np.empty(rows, np.uint8)
 
 
 class _Chunker:
@@ -140,7 +166,7 @@ class _Chunker:
         buf: dict[str, Any] | None = getattr(self.local, "buf", None)
         if buf is None:
             c, r = self.c, self.rows
-            buf = {"x": np.empty(r * c, self.work), "ar": np.arange(r, dtype=np.intp)}
+            buf = {"x": np.empty(r * c, self.work), "rows": _Rows(r, self.work)}
             if self.transposed:
                 buf["eq"] = np.empty(r * c, np.bool_)
                 buf["key"] = np.empty(r * c, np.uint8)
@@ -150,66 +176,93 @@ class _Chunker:
 
     def __call__(self, a: int, b: int, nll: NDArray[np.float64], pred: NDArray[np.int64]) -> None:
         z = self.logits[a:b]
+        n = b - a
+        buf = self._buffers()
+        rb: _Rows = buf["rows"]
+        top = pred[a:b]
         with np.errstate(over="ignore"):  # x / T overflowing to -inf: a probability of 0
             if self.transposed:
-                m, xt, rest, top = self._columns(z, self.labels[a:b], a)
+                m, xt, rest = self._columns(z, self.labels[a:b], a, top, buf)
             else:
-                m, xt, rest, top = self._rows(z, self.labels[a:b], a)
+                m, xt, rest = self._rows(z, self.labels[a:b], a, top, buf)
             # x_y - m is exact in float64 for float32 inputs.
-            shifted_true = xt.astype(np.float64) - m
+            shifted_true = rb.f64c[:n]
+            np.subtract(xt, m, out=shifted_true, dtype=np.float64)
             if self.temperature != 1:
                 shifted_true /= self.temperature
-        nll[a:b] = _log1p(rest, self.work) - shifted_true
-        pred[a:b] = top
+        out = nll[a:b]
+        _log1p(rest, self.work, out, rb)
+        out -= shifted_true
 
     def _rows(
-        self, z: NDArray[Any], y: NDArray[np.int64], a: int
-    ) -> tuple[NDArray[np.float64], NDArray[Any], NDArray[Any], NDArray[np.intp]]:
+        self,
+        z: NDArray[Any],
+        y: NDArray[np.int64],
+        a: int,
+        top: NDArray[np.int64],
+        buf: dict[str, Any],
+    ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
         r, c = z.shape
-        buf = self._buffers()
+        rb: _Rows = buf["rows"]
         x = buf["x"][: r * c].reshape(r, c)
         src = z if z.dtype == self.work and z.flags.c_contiguous else x
         if src is x:
             np.copyto(x, z, casting="unsafe")
-        ar = buf["ar"][:r]
-        top = src.argmax(axis=1)
+        ar, idx = rb.ar[:r], rb.idx[:r]
+        src.argmax(axis=1, out=top)
         base = ar * c
-        m = src.reshape(-1).take(base + top)
-        if not np.isfinite(m).all():
+        m, xt = rb.m[:r], rb.xt[:r]
+        np.add(base, top, out=idx)
+        src.reshape(-1).take(idx, out=m)
+        if not _all_finite(m):
             _explain(self.logits, a, a + r)
-        xt = src.reshape(-1).take(base + y)
-        shift, scale = self._shift(m)
+        np.add(base, y, out=idx)
+        src.reshape(-1).take(idx, out=xt)
+        shift, scale = self._shift(m, rb)
         if shift is not None:
             np.subtract(src, shift[:, None], out=x)
             src = x
-        rest = self._exp_sum(src, x, base + top, scale, axis=1)
-        return m.astype(np.float64), xt, rest, top
+        np.add(base, top, out=idx)
+        rest = self._exp_sum(src, x, idx, scale, axis=1, out=rb.rest[:r], rb=rb)
+        return m, xt, rest
 
     def _columns(
-        self, z: NDArray[Any], y: NDArray[np.int64], a: int
-    ) -> tuple[NDArray[np.float64], NDArray[Any], NDArray[Any], NDArray[np.intp]]:
+        self,
+        z: NDArray[Any],
+        y: NDArray[np.int64],
+        a: int,
+        top: NDArray[np.int64],
+        buf: dict[str, Any],
+    ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
         r, c = z.shape
-        buf = self._buffers()
+        rb: _Rows = buf["rows"]
         t = buf["x"][: r * c].reshape(c, r)
         np.copyto(t, z.T, casting="unsafe")
-        m = t.max(axis=0)
-        if not np.isfinite(m).all():
+        m = rb.m[:r]
+        t.max(axis=0, out=m)
+        if not _all_finite(m):
             _explain(self.logits, a, a + r)
         # The first argmax: the largest key (C - j) among the entries equal to the max.
         eq = buf["eq"][: r * c].reshape(c, r)
         key = buf["key"][: r * c].reshape(c, r)
         np.equal(t, m, out=eq)
         np.multiply(eq, buf["weights"], out=key)
-        top = c - key.max(axis=0).astype(np.intp)
-        ar = buf["ar"][:r]
-        xt = t.reshape(-1).take(y * r + ar)
-        shift, scale = self._shift(m)
+        kmax = rb.key[:r]
+        key.max(axis=0, out=kmax)
+        np.subtract(c, kmax, out=top, dtype=np.int64)
+        ar, idx, xt = rb.ar[:r], rb.idx[:r], rb.xt[:r]
+        np.multiply(y, r, out=idx)
+        idx += ar
+        t.reshape(-1).take(idx, out=xt)
+        shift, scale = self._shift(m, rb)
         if shift is not None:
             t -= shift
-        rest = self._exp_sum(t, t, top * r + ar, scale, axis=0)
-        return m.astype(np.float64), xt, rest, top
+        np.multiply(top, r, out=idx)
+        idx += ar
+        rest = self._exp_sum(t, t, idx, scale, axis=0, out=rb.rest[:r], rb=rb)
+        return m, xt, rest
 
-    def _shift(self, m: NDArray[Any]) -> tuple[NDArray[Any] | None, NDArray[Any] | None]:
+    def _shift(self, m: NDArray[Any], rb: _Rows) -> tuple[NDArray[Any] | None, NDArray[Any] | None]:
         """What to subtract from each row before ``exp`` (None: nothing), and the factor
         ``exp(shift - m)`` that turns the sum into one relative to the row maximum.
 
@@ -226,11 +279,16 @@ class _Chunker:
         """
         if self.temperature != 1 or self.work != np.float32:
             return m, None
+        scale = rb.scale[: m.shape[0]]
+        if m.min() >= NO_SHIFT_MIN and m.max() <= self.no_shift_max:
+            np.negative(m, out=scale)
+            np.exp(scale, out=scale)
+            return None, scale
         keep = (m >= NO_SHIFT_MIN) & (m <= self.no_shift_max)
-        if keep.all():
-            return None, np.exp(-m)
         shift = np.where(keep, np.float32(0), m)
-        return shift, np.exp(shift - m)
+        np.subtract(shift, m, out=scale)
+        np.exp(scale, out=scale)
+        return shift, scale
 
     def _exp_sum(
         self,
@@ -239,25 +297,37 @@ class _Chunker:
         top: NDArray[np.intp],
         scale: NDArray[Any] | None,
         axis: int,
+        out: NDArray[Any],
+        rb: _Rows,
     ) -> NDArray[Any]:
         """``sum(exp(src / T))`` along ``axis`` without the max term (flat index ``top``),
-        times ``scale``; ``x`` (which may be ``src``) is the work buffer."""
+        times ``scale`` (then in float64); ``x`` (which may be ``src``) is the work
+        buffer, ``out`` the sum's."""
         if self.temperature != 1:
             np.divide(src, self.temperature, out=x)
             src = x
         np.exp(src, out=x)
         x.reshape(-1)[top] = 0
         if axis == 1:
-            rest: NDArray[Any] = x.sum(axis=1)
+            x.sum(axis=1, out=out)
         else:
             # Summed in a fixed order: NumPy's sum over axis 0 switches between row by row
             # and pairwise with the shape, so the last bit would depend on the chunk.
-            rest = x[0].copy()
+            np.copyto(out, x[0])
             for row in x[1:]:
-                rest += row
-        if scale is not None:
-            rest = rest.astype(np.float64) * scale
-        return rest
+                out += row
+        if scale is None:
+            return out
+        scaled = rb.f64b[: out.shape[0]]
+        np.multiply(out, scale, out=scaled, dtype=np.float64)  # exact: 24 x 24 bits
+        return scaled
+
+
+def _all_finite(m: NDArray[Any]) -> bool:
+    """Whether every row maximum is finite: one float64 sum, which a NaN or an infinity
+    makes non-finite (only huge float64 maxima, which can overflow it, need the check
+    value by value)."""
+    return bool(np.isfinite(m.sum(dtype=np.float64))) or bool(np.isfinite(m).all())
 
 
 def _explain(logits: NDArray[Any], a: int, b: int) -> None:

@@ -100,8 +100,6 @@ class LossResult:
     index: NDArray[np.int64]
     label: NDArray[np.int64]
     pred: NDArray[np.int64]
-    p_true: NDArray[np.float64]
-    log_p_true: NDArray[np.float64]
     nll: NDArray[np.float64]
     loss: NDArray[np.float64]
     ignored: NDArray[np.bool_]
@@ -113,6 +111,19 @@ class LossResult:
     rank: NDArray[np.float64] | None = field(default=None, repr=False)
     margin: NDArray[np.float64] | None = field(default=None, repr=False)
     entropy: NDArray[np.float64] | None = field(default=None, repr=False)
+    #: ``nll`` in nats when ``units`` are bits (None: ``nll`` is in nats), so that
+    #: ``p_true`` is ``exp(-nll)`` rounded once.
+    nll_nats: NDArray[np.float64] | None = field(default=None, repr=False)
+
+    @cached_property
+    def p_true(self) -> NDArray[np.float64]:
+        """``exp(-nll)`` (computed on first use: a summary does not need it)."""
+        return _readonly(np.exp(-(self.nll if self.nll_nats is None else self.nll_nats)))
+
+    @cached_property
+    def log_p_true(self) -> NDArray[np.float64]:
+        """``-nll`` (computed on first use)."""
+        return _readonly(-self.nll)
 
     @cached_property
     def summary(self) -> Summary:
@@ -288,11 +299,15 @@ def cross_entropy(
         terms.loss is terms.nll or np.array_equal(terms.loss, terms.nll, equal_nan=True)
     )
     sum_loss = sum_nll if same else CompensatedSum.of(loss_terms[counted])
-    ones = denom_terms[counted]
-    if ones.size < 2**53 and bool((ones == 1.0).all()):
-        sum_weight = CompensatedSum(float(ones.size))
+    if denom_terms.strides == (0,) and denom_terms.size and denom_terms[0] == 1.0:
+        # Terms' view of one 1.0 (no weights): the denominator is the count.
+        sum_weight = CompensatedSum(float(denom_terms.size - np.count_nonzero(terms.ignored)))
     else:
-        sum_weight = CompensatedSum.of(ones)
+        ones = denom_terms[counted]
+        if ones.size < 2**53 and bool((ones == 1.0).all()):
+            sum_weight = CompensatedSum(float(ones.size))
+        else:
+            sum_weight = CompensatedSum.of(ones)
     n = terms.nll.shape[0]
     per_class = None
     if opts.per_class and terms.confidence is not None:
@@ -331,8 +346,9 @@ def cross_entropy(
         histogram=histogram,
     )
     nll, loss = terms.nll, terms.loss
-    p_true = np.exp(-nll)
+    nats = None
     if opts.units == "bits":
+        nats = _readonly(nll)
         nll, loss = nll / LN2, loss / LN2
     index = np.arange(first_index, first_index + n_all, dtype=np.int64)
     extra = [terms.rank, terms.margin, terms.entropy]
@@ -341,10 +357,12 @@ def cross_entropy(
     rank, margin, entropy = (None if a is None else _readonly(a) for a in extra)
     return LossResult(
         index=_readonly(index if kept is None else index[kept]),
-        label=_readonly(terms.label.copy()),
+        # The caller's own int64 labels come back as they are: copied, so that making
+        # the result read-only leaves the caller's array alone.
+        label=_readonly(
+            terms.label.copy() if np.may_share_memory(terms.label, lab) else terms.label
+        ),
         pred=_readonly(terms.pred),
-        p_true=_readonly(p_true),
-        log_p_true=_readonly(-nll),
         nll=_readonly(nll),
         loss=_readonly(loss),
         ignored=_readonly(terms.ignored),
@@ -356,6 +374,7 @@ def cross_entropy(
         rank=rank,
         margin=margin,
         entropy=entropy,
+        nll_nats=nats,
     )
 
 
@@ -438,8 +457,6 @@ def concat_results(results: Sequence[LossResult]) -> LossResult:
         index=cat("index"),
         label=cat("label"),
         pred=cat("pred"),
-        p_true=cat("p_true"),
-        log_p_true=cat("log_p_true"),
         nll=cat("nll"),
         loss=cat("loss"),
         ignored=cat("ignored"),
@@ -451,6 +468,7 @@ def concat_results(results: Sequence[LossResult]) -> LossResult:
         rank=cat("rank"),
         margin=cat("margin"),
         entropy=cat("entropy"),
+        nll_nats=cat("nll_nats"),
     )
 
 
@@ -472,8 +490,6 @@ def take_samples(result: LossResult, rows: NDArray[np.intp]) -> LossResult:
         index=pick("index"),
         label=pick("label"),
         pred=pick("pred"),
-        p_true=pick("p_true"),
-        log_p_true=pick("log_p_true"),
         nll=pick("nll"),
         loss=pick("loss"),
         ignored=pick("ignored"),
@@ -485,6 +501,7 @@ def take_samples(result: LossResult, rows: NDArray[np.intp]) -> LossResult:
         rank=pick("rank"),
         margin=pick("margin"),
         entropy=pick("entropy"),
+        nll_nats=pick("nll_nats"),
     )
 
 

@@ -243,8 +243,12 @@ def _index_labels(
             source="labels",
         )
     label = check_labels(lab, n, c, opts.ignore_index)
-    ignored = label == opts.ignore_index if opts.ignore_index is not None else np.zeros(n, bool)
-    known = (label >= 0) & (label < c)
+    ii = opts.ignore_index
+    ignored = label == ii if ii is not None else np.zeros(n, bool)
+    if ii is None or 0 <= ii < c:
+        # Every label is a class (a read-only view of True: no N-long array to fill).
+        return label, ignored, np.broadcast_to(np.True_, (n,)), label
+    known = ~ignored
     return label, ignored, known, np.where(known, label, 0)
 
 
@@ -269,8 +273,20 @@ def _weighted(
     if loss is not nll:
         loss[ignored] = 0.0
     n = nll.shape[0]
-    denom = np.ones(n) if w_y is None or profile.denominator == "count" else w_y.astype(float)
-    return loss, denom
+    if w_y is None or profile.denominator == "count":
+        # All ones: a read-only view of one 1.0 (the caller counts instead of summing).
+        return loss, np.broadcast_to(np.float64(1.0), (n,))
+    return loss, w_y.astype(float)
+
+
+def _correct(
+    pred: NDArray[np.int64], label: NDArray[np.int64], ignored: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    """Right predictions of counted samples."""
+    hit: NDArray[np.bool_] = pred == label
+    if ignored.any():
+        hit &= ~ignored
+    return hit
 
 
 def _plain_logits(
@@ -284,7 +300,8 @@ def _plain_logits(
     n, c = raw.shape
     label, ignored, known, y = _index_labels(lab, n, c, opts)
     nll, pred = logits_nll(raw, y, opts.temperature, compute_dtype=opts.compute_dtype)
-    nll[~known] = np.nan
+    if y is not label:
+        nll[~known] = np.nan
     loss, denom = _weighted(nll, y, ignored, w, profile)
     metrics = m_terms = None
     if opts.top_k is not None:
@@ -296,7 +313,7 @@ def _plain_logits(
         loss=loss,
         ignored=ignored,
         denom=denom,
-        correct=(pred == label) & ~ignored,
+        correct=_correct(pred, label, ignored),
         probs=None,
         n_classes=c,
         task="multiclass",

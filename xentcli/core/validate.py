@@ -337,6 +337,8 @@ def check_labels(
         bad = np.flatnonzero(arr > 2**62)
         raise _at_rows(f"label {int(arr[bad[0]])} is out of range", bad, source="labels")
     y = arr.astype(np.int64, copy=False)
+    if y.size == 0 or (int(y.min()) >= 0 and int(y.max()) < n_classes):
+        return y  # every label a class (two reductions, no temporaries)
     valid = f"valid: 0..{n_classes - 1}"
     if ignore_index is not None:
         valid += f", or {ignore_index} to ignore a sample"

@@ -664,7 +664,7 @@ def test_output_directory_refusing_files(
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("xentcli.io.output.tempfile.mkstemp", refuse)
+    monkeypatch.setattr("tempfile.mkstemp", refuse)  # output.py imports it when writing
     result = run_xent(
         "loss", SAMPLE / "seed3.csv", "-l", SAMPLE / "seed3_labels.csv", "-o", "o.csv"
     )

@@ -12,6 +12,11 @@ def main() -> None:
 
         print(f"xent {__version__}")
         return
+    if sys.argv[1:2] == ["loss"]:
+        from xentcli.cli.lean import lean_loss
+
+        if lean_loss(sys.argv[2:]):
+            return
     from xentcli.cli.application import COMMANDS, build_app
 
     # ``xent loss ...``: build the application with that command alone.

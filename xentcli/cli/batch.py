@@ -12,35 +12,19 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
 
 import numpy as np
-import typer
 from numpy.typing import NDArray
 
+from xentcli.cli.choices import OutputFormat
 from xentcli.cli.emit import emit_chunks, emit_table
 from xentcli.cli.gates import Gate, check_gates, flat_summary
-from xentcli.cli.options import OUTPUT_PANEL, OutputFormat
 from xentcli.cli.run import LossRun
 from xentcli.cli.sorting import metric_sort_key
 from xentcli.cli.streams import Streams
 from xentcli.core import LossOptions, Summary
 from xentcli.errors import GateError, UsageError, XentError
 from xentcli.io import ReadOptions, open_loss_inputs
-
-JobsOpt = Annotated[
-    int,
-    typer.Option(
-        "--jobs",
-        "-j",
-        help="With several inputs: how many to evaluate at once, in worker processes "
-        "(default 0: one per CPU core when the inputs total 32 MiB or more; 1: one "
-        "after another in this process).",
-        min=0,
-        metavar="N",
-        rich_help_panel=OUTPUT_PANEL,
-    ),
-]
 
 
 @dataclass(frozen=True)

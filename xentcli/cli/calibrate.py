@@ -8,7 +8,7 @@ import typer
 
 from xentcli.cli.emit import choose_format, emit_chunks, emit_table
 from xentcli.cli.errors import guarded
-from xentcli.cli.gates import FailIfOpt, check_gates, parse_gates
+from xentcli.cli.gates import check_gates, parse_gates
 from xentcli.cli.inputs import read_loss_inputs, resolve_input_path
 from xentcli.cli.loss_options import IgnoreIndexOpt, InputKind, InputKindOpt
 from xentcli.cli.options import (
@@ -16,6 +16,7 @@ from xentcli.cli.options import (
     ClassesOpt,
     DebugOpt,
     DelimiterOpt,
+    FailIfOpt,
     FormatOpt,
     HeaderOpt,
     InputArg,

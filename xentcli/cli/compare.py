@@ -14,7 +14,7 @@ import typer
 from xentcli.cli.compare_run import CompareRun
 from xentcli.cli.emit import choose_format, emit_chunks, emit_table
 from xentcli.cli.errors import guarded
-from xentcli.cli.gates import FailIfOpt, check_gates, parse_gates
+from xentcli.cli.gates import check_gates, parse_gates
 from xentcli.cli.inputs import open_loss_stream, read_options
 from xentcli.cli.loss_options import (
     BinaryOpt,
@@ -47,6 +47,7 @@ from xentcli.cli.options import (
     ClassesOpt,
     DebugOpt,
     DelimiterOpt,
+    FailIfOpt,
     FormatOpt,
     HeaderOpt,
     InputFormatOpt,

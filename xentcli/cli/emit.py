@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from xentcli.cli.options import OutputFormat
+from xentcli.cli.choices import OutputFormat
 from xentcli.cli.streams import Streams
 from xentcli.io import write_atomic
 

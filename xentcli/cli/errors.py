@@ -8,9 +8,8 @@ import re
 import sys
 import typing
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from typing import Any, TypeVar
-
-import typer
 
 from xentcli.errors import DataError, ExitCode, XentError
 
@@ -37,6 +36,11 @@ def internal_error_message(exc: BaseException) -> str:
 def _is_typer_control_flow(exc: BaseException) -> bool:
     # typer.Exit subclasses RuntimeError; it and Typer's usage errors are not bugs.
     return type(exc).__module__.startswith("typer")
+
+
+def _say(line: str) -> None:
+    """One line on stderr (looked up now: test runners swap it)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 def _silence_stdout() -> None:
@@ -73,14 +77,14 @@ def _flags_of(func: Callable[..., Any]) -> set[str]:
     return flags
 
 
-def _fit_hints(exc: XentError, flags: set[str]) -> None:
+def _fit_hints(exc: XentError, flags: AbstractSet[str]) -> None:
     """Drop (or reword) a hint naming an option this command does not have."""
     for flag, pattern, instead in _HINTS:
         if flag not in flags:
             exc.message = pattern.sub(instead, exc.message)
 
 
-def guarded(func: F) -> F:
+def guarded(func: F, flags: frozenset[str] | None = None) -> F:
     """Run a command, mapping expected failures to their exit codes.
 
     - :class:`XentError`: ``Error: <where>: <what and fix>`` on stderr, the family's code.
@@ -88,9 +92,10 @@ def guarded(func: F) -> F:
     - Ctrl-C: ``Interrupted.`` on stderr, exit 130.
     - Anything else is a bug in xent: one line asking for a report, exit 70; with
       ``--debug`` (or ``XENT_DEBUG=1``) the exception propagates with its traceback.
-    """
 
-    flags: set[str] | None = None
+    ``flags``: the options the command has, when ``func``'s annotations do not say (the
+    lean path of ``xent loss`` calls a function without Typer's annotations).
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -102,20 +107,20 @@ def guarded(func: F) -> F:
             if isinstance(exc, DataError) and kwargs.get("max_errors"):
                 exc.max_also = int(kwargs["max_errors"]) - 1
             if flags is None:
-                flags = _flags_of(func)
+                flags = frozenset(_flags_of(func))
             _fit_hints(exc, flags)
-            typer.echo(error_line(str(exc)), err=True)
-            raise typer.Exit(int(exc.exit_code)) from None
+            _say(error_line(str(exc)))
+            raise SystemExit(int(exc.exit_code)) from None
         except BrokenPipeError:
             _silence_stdout()
-            raise typer.Exit(int(ExitCode.OK)) from None
+            raise SystemExit(int(ExitCode.OK)) from None
         except KeyboardInterrupt:
-            typer.echo("Interrupted.", err=True)
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+            _say("Interrupted.")
+            raise SystemExit(int(ExitCode.INTERRUPTED)) from None
         except Exception as exc:
             if debug or _is_typer_control_flow(exc):
                 raise
-            typer.echo(error_line(internal_error_message(exc)), err=True)
-            raise typer.Exit(int(ExitCode.INTERNAL)) from None
+            _say(error_line(internal_error_message(exc)))
+            raise SystemExit(int(ExitCode.INTERNAL)) from None
 
     return wrapper  # type: ignore[return-value]

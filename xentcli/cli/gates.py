@@ -7,9 +7,7 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Optional
-
-import typer
+from typing import Any
 
 from xentcli.errors import GateError, UsageError
 from xentcli.io.text import is_number
@@ -38,16 +36,6 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
 }
 _GATE = re.compile(r"\s*([A-Za-z_]+)\s*(<=|>=|<|>)\s*(\S+)\s*")
-
-FailIfOpt = Annotated[
-    Optional[list[str]],
-    typer.Option(
-        "--fail-if",
-        help="Exit 1 (after writing the output) if this condition on the summary holds, "
-        "e.g. 'loss > 0.7' or 'accuracy < 0.9'; may be given several times.",
-        metavar="'METRIC OP NUMBER'",
-    ),
-]
 
 
 @dataclass(frozen=True)

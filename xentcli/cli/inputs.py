@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xentcli.cli.options import InputFormat
+from xentcli.cli.choices import InputFormat
 from xentcli.cli.streams import Streams
 from xentcli.errors import UsageError
 from xentcli.io import LossInputs, LossStream, ReadOptions, load_inputs, open_loss_inputs

@@ -1,29 +1,14 @@
 """Options shared by xent's commands, declared once as ``Annotated`` types."""
 
-from enum import StrEnum
 from typing import Annotated, Optional
 
 import typer
 
-
-class InputFormat(StrEnum):
-    csv = "csv"
-    tsv = "tsv"
-    txt = "txt"
-    npy = "npy"
-    npz = "npz"
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-    tsv = "tsv"
-
-
-INPUT_PANEL = "Input"
-OUTPUT_PANEL = "Output"
+from xentcli.cli.choices import DEFAULT_MAX_ERRORS as DEFAULT_MAX_ERRORS
+from xentcli.cli.choices import INPUT_PANEL as INPUT_PANEL
+from xentcli.cli.choices import OUTPUT_PANEL as OUTPUT_PANEL
+from xentcli.cli.choices import InputFormat as InputFormat
+from xentcli.cli.choices import OutputFormat as OutputFormat
 
 InputArg = Annotated[
     Optional[str],
@@ -171,7 +156,6 @@ DebugOpt = Annotated[
         "one-line message (also XENT_DEBUG=1).",
     ),
 ]
-DEFAULT_MAX_ERRORS = 5
 MaxErrorsOpt = Annotated[
     int,
     typer.Option(
@@ -180,5 +164,57 @@ MaxErrorsOpt = Annotated[
         "line always gives the total count).",
         min=1,
         metavar="N",
+    ),
+]
+
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="No progress bar (it is shown on stderr, when that is a terminal, for runs "
+        "longer than a second).",
+        rich_help_panel=OUTPUT_PANEL,
+    ),
+]
+
+JobsOpt = Annotated[
+    int,
+    typer.Option(
+        "--jobs",
+        "-j",
+        help="With several inputs: how many to evaluate at once, in worker processes "
+        "(default 0: one per CPU core when the inputs total 32 MiB or more; 1: one "
+        "after another in this process).",
+        min=0,
+        metavar="N",
+        rich_help_panel=OUTPUT_PANEL,
+    ),
+]
+
+SortOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--sort",
+        help="Order the samples by nll, loss, p_true or index (ascending; NaN last); with "
+        "--head N, only the first N are kept, in bounded memory. With several inputs: "
+        "order them by a summary metric (loss, accuracy, ece, ...).",
+        metavar="KEY",
+        rich_help_panel=OUTPUT_PANEL,
+    ),
+]
+
+DescOpt = Annotated[
+    bool,
+    typer.Option("--desc", help="With --sort: descending order.", rich_help_panel=OUTPUT_PANEL),
+]
+
+FailIfOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--fail-if",
+        help="Exit 1 (after writing the output) if this condition on the summary holds, "
+        "e.g. 'loss > 0.7' or 'accuracy < 0.9'; may be given several times.",
+        metavar="'METRIC OP NUMBER'",
     ),
 ]

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from xentcli.cli.options import OUTPUT_PANEL
 from xentcli.cli.streams import Streams
 
 if TYPE_CHECKING:
@@ -20,17 +17,6 @@ if TYPE_CHECKING:
 
 #: Seconds a run takes before the bar appears.
 DELAY = 1.0
-
-QuietOpt = Annotated[
-    bool,
-    typer.Option(
-        "--quiet",
-        "-q",
-        help="No progress bar (it is shown on stderr, when that is a terminal, for runs "
-        "longer than a second).",
-        rich_help_panel=OUTPUT_PANEL,
-    ),
-]
 
 
 class RowProgress:

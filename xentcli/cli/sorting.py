@@ -1,31 +1,10 @@
 """``--sort KEY [--desc]``: per-sample output in order, or a leaderboard of several inputs."""
 
-from typing import Annotated, Optional
-
-import typer
-
 from xentcli.cli.gates import METRICS
-from xentcli.cli.options import OUTPUT_PANEL
 from xentcli.errors import UsageError
 
 #: Per-sample fields ``--sort`` orders one input's samples by.
 SAMPLE_KEYS = ("nll", "loss", "p_true", "index")
-
-SortOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--sort",
-        help="Order the samples by nll, loss, p_true or index (ascending; NaN last); with "
-        "--head N, only the first N are kept, in bounded memory. With several inputs: "
-        "order them by a summary metric (loss, accuracy, ece, ...).",
-        metavar="KEY",
-        rich_help_panel=OUTPUT_PANEL,
-    ),
-]
-DescOpt = Annotated[
-    bool,
-    typer.Option("--desc", help="With --sort: descending order.", rich_help_panel=OUTPUT_PANEL),
-]
 
 
 def sample_sort_key(value: str | None) -> str | None:

@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
-
-import typer
-
 from xentcli.errors import UsageError
 from xentcli.io.temperature import read_temperature
 
 #: ``-t`` of ``xent loss``, where "not given" (None) differs from 1 (see below).
-MaybeTemperatureOpt = Annotated[
-    Optional[float],
-    typer.Option(
-        "--temperature",
-        "-t",
-        help="Divide the logits by T before the softmax (default 1).",
-        metavar="T",
-        rich_help_panel="Loss",
-    ),
-]
-TemperatureFromOpt = Annotated[
-    Optional[str],
-    typer.Option(
-        "--temperature-from",
-        help="Read T from a JSON file written by xent calibrate --save (the same as "
-        "--temperature T).",
-        metavar="PATH",
-        rich_help_panel="Loss",
-    ),
-]
 
 
 def resolve_temperature(temperature: float | None, path: str | None) -> float:

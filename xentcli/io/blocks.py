@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -91,17 +92,43 @@ def read_bytes(fh: BinaryIO, n: int, name: str) -> bytes:
 _END = object()
 
 
+class _Next(threading.Thread):
+    """``next(items)`` on a thread of its own; :meth:`result` waits and returns it (or
+    raises what it raised). A thread per block of megabytes costs nothing measurable,
+    and ``concurrent.futures`` (with ``logging``) would cost 5 ms of every start-up."""
+
+    def __init__(self, items: Iterator[Any]) -> None:
+        super().__init__(name="xent-read", daemon=True)
+        self.items = items
+        self.value: Any = _END
+        self.error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.value = next(self.items, _END)
+        except BaseException as exc:  # re-raised in the caller's thread by result()
+            self.error = exc
+
+    def result(self) -> Any:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 def prefetched(items: Iterator[Any]) -> Iterator[Any]:
     """``items``, with the next one produced on a worker thread while the caller works on
     the current one: reading and parsing block k + 1 overlaps computing block k (polars
-    and NumPy release the GIL). Errors surface in order, where the item would have."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1, thread_name_prefix="xent-read") as pool:
-        pending = pool.submit(next, items, _END)
+    and NumPy release the GIL). Errors surface in order, where the item would have; a
+    caller that stops early waits for the item in progress (the reader is then idle)."""
+    pending = _Next(items)
+    try:
         while True:
             item = pending.result()
             if item is _END:
                 return
-            pending = pool.submit(next, items, _END)
+            pending = _Next(items)
             yield item
+    finally:
+        pending.join()

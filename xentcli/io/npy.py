@@ -5,16 +5,18 @@ from __future__ import annotations
 import io
 import os
 import warnings
-import zipfile
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.lib import format as npformat
 from numpy.typing import NDArray
 
 from xentcli.errors import DataError, UsageError
+
+if TYPE_CHECKING:
+    from zipfile import ZipFile, ZipInfo
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ def max_member_bytes() -> int:
         return 4 << 30
 
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
+def _read_member(zf: ZipFile, info: ZipInfo, name: str) -> bytes:
     limit = max_member_bytes()
     what = f"member {info.filename!r}"
     if info.file_size > limit:
@@ -169,6 +171,8 @@ def load_npz(data: bytes, name: str, key: str | None, default_key: str) -> dict[
     UsageError
         ``key`` is not in the archive.
     """
+    import zipfile  # only for .npz (10 ms of start-up otherwise)
+
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Iterable
 
 from xentcli.errors import OutputError, WriteError
@@ -74,6 +73,8 @@ def write_atomic(path: str, chunks: Iterable[str | bytes]) -> None:
     target = os.path.realpath(path)
     directory = os.path.dirname(target)
     try:
+        import tempfile  # only when writing a file (3 ms of start-up otherwise)
+
         fd, tmp = tempfile.mkstemp(
             prefix=f".{os.path.basename(target)}.", suffix=".part", dir=directory
         )

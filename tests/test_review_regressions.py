@@ -12,6 +12,10 @@ import numpy as np
 import pytest
 from typer.testing import Result
 
+from xentcli.core import cross_entropy
+from xentcli.core.kernel import logits_nll
+from xentcli.errors import DataError
+
 Run = Callable[..., Result]
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 
@@ -367,3 +371,27 @@ def test_uint64_labels_beyond_int64_are_out_of_range() -> None:
     labels = np.array([0, 2**64 - 1], dtype=np.uint64)  # wrapped to -1 before
     with pytest.raises(DataError, match="label 18446744073709551615 is out of range"):
         cross_entropy([[0.0, 1.0], [1.0, 0.0]], labels, LossOptions(ignore_index=-1))
+
+
+def test_plus_inf_and_minus_inf_rows_in_one_chunk_are_one_data_error() -> None:
+    # Review (session 4): the chunk's finiteness check summed +inf and -inf row maxima,
+    # and NumPy's "invalid value" warning (an error under -W error) came before the
+    # DataError naming the first bad row.
+    x = np.zeros((4, 3))
+    x[1] = -np.inf  # a row of -inf
+    x[2, 0] = np.inf  # a +inf logit
+    with pytest.raises(DataError, match=r"\+inf logit"):
+        logits_nll(x, np.zeros(4, dtype=np.int64))
+
+
+@pytest.mark.parametrize("n", [0, 5])
+def test_the_callers_labels_stay_writable_and_apart(n: int) -> None:
+    # Review (session 4): labels that need no conversion were no longer copied when they
+    # shared no memory with the input, which an empty array never does: the caller's
+    # array came back as result.label, made read-only.
+    y = np.zeros(n, dtype=np.int64)
+    r = cross_entropy(np.zeros((n, 3), dtype=np.float32), y)
+    assert r.label is not y
+    assert y.flags.writeable
+    y[:] = 2
+    assert r.label.tolist() == [0] * n

@@ -327,7 +327,9 @@ def _all_finite(m: NDArray[Any]) -> bool:
     """Whether every row maximum is finite: one float64 sum, which a NaN or an infinity
     makes non-finite (only huge float64 maxima, which can overflow it, need the check
     value by value)."""
-    return bool(np.isfinite(m.sum(dtype=np.float64))) or bool(np.isfinite(m).all())
+    with np.errstate(invalid="ignore"):  # inf + -inf: a NaN, which is the answer
+        total = m.sum(dtype=np.float64)
+    return bool(np.isfinite(total)) or bool(np.isfinite(m).all())
 
 
 def _explain(logits: NDArray[Any], a: int, b: int) -> None:

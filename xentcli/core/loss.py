@@ -141,6 +141,11 @@ class LossResult:
         return self.stats.n_classes
 
 
+def _fresh(label: NDArray[np.int64], given: NDArray[Any]) -> bool:
+    """Whether ``label`` is an array of its own, not ``given`` or a view of anything."""
+    return label is not given and label.base is None and not np.may_share_memory(label, given)
+
+
 def _to_rows(exc: DataError, position: NDArray[np.int64], start: int) -> None:
     """A K-dimensional input's error names its sample (row of axis 0) and position."""
     assert exc.sample is not None
@@ -357,11 +362,10 @@ def cross_entropy(
     rank, margin, entropy = (None if a is None else _readonly(a) for a in extra)
     return LossResult(
         index=_readonly(index if kept is None else index[kept]),
-        # The caller's own int64 labels come back as they are: copied, so that making
-        # the result read-only leaves the caller's array alone.
-        label=_readonly(
-            terms.label.copy() if np.may_share_memory(terms.label, lab) else terms.label
-        ),
+        # Labels checked into a new array are the result's own; the caller's (or a
+        # view of them, or an empty array, which shares no memory) are copied, so that
+        # making the result read-only leaves the caller's array alone.
+        label=_readonly(terms.label if _fresh(terms.label, lab) else terms.label.copy()),
         pred=_readonly(terms.pred),
         nll=_readonly(nll),
         loss=_readonly(loss),

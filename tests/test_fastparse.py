@@ -1,9 +1,15 @@
-"""The byte checks that decide whether a text block may take the compiled parser."""
+"""The byte checks that decide whether a text block may take the compiled parser, and
+which compiled parser."""
 
 from __future__ import annotations
 
+import io
+import os
+from pathlib import Path
+
 import pytest
 
+from xentcli.io import fastparse, stream
 from xentcli.io.fastparse import _vouched, count_newlines
 
 
@@ -30,3 +36,39 @@ def test_vouched_counts_lines_or_refuses(block: bytes, rows: int | None) -> None
 def test_count_newlines_is_bytes_count() -> None:
     for block in (b"", b"\n", b"a\nb\n\nc", b"x" * 10000 + b"\n" * 37):
         assert count_newlines(block) == block.count(b"\n")
+
+
+@pytest.mark.parametrize(
+    ("read_so_far", "total", "polars"),
+    [
+        (0, None, False),  # the start of a pipe: NumPy until 8 MB have been read
+        (fastparse.POLARS_MIN_BYTES, None, True),
+        (0, fastparse.POLARS_MIN_FILE_BYTES - 1, False),  # a file too small to pay
+        (0, fastparse.POLARS_MIN_FILE_BYTES, True),  # a big file: polars from block one
+    ],
+)
+def test_polars_is_chosen_by_what_was_read_or_the_files_size(
+    monkeypatch: pytest.MonkeyPatch, read_so_far: int, total: int | None, polars: bool
+) -> None:
+    calls: list[int] = []
+
+    def fake_polars(block: bytes, delimiter: str, ncols: int) -> None:
+        calls.append(ncols)  # and decline: NumPy parses the block
+
+    monkeypatch.setattr(fastparse, "_HAS_POLARS", True)
+    monkeypatch.setattr(fastparse, "_with_polars", fake_polars)
+    values = fastparse.parse_numeric_block(b"1,2\n3.5,-4e1\n", ",", 2, read_so_far, total)
+    assert values is not None
+    assert values.tolist() == [[1.0, 2.0], [3.5, -40.0]]
+    assert calls == ([2] if polars else [])
+
+
+def test_file_size_is_known_only_for_regular_files(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"1,2\n" * 100)
+    with path.open("rb") as fh:
+        assert stream._file_size(fh) == 400
+    r, w = os.pipe()
+    with os.fdopen(r, "rb") as fh, os.fdopen(w, "wb"):
+        assert stream._file_size(fh) is None
+    assert stream._file_size(io.BytesIO(b"1,2\n")) is None

@@ -8,7 +8,10 @@ the fast parser, anything else through the strict one, with physical line number
 
 from __future__ import annotations
 
+import io
 import itertools
+import os
+import stat
 from collections.abc import Generator, Iterator
 from typing import Any, BinaryIO
 
@@ -40,7 +43,7 @@ def open_scores(path: str, stdin: BinaryIO | None, opts: Any) -> ScoreStream:
         if opts.key is not None and fmt != "npz":
             raise UsageError(f"--key applies to .npz input, but {name} is {fmt}")
         if fmt in ("csv", "tsv", "txt"):
-            return _text_stream(fh, head, name, fmt, opts)
+            return _text_stream(fh, head, name, fmt, opts, _file_size(fh))
         for flag, value in (("--delimiter", opts.delimiter), ("--header/--no-header", opts.header)):
             if value is not None:
                 raise UsageError(f"{flag} applies to text input, but {name} is {fmt}")
@@ -120,7 +123,18 @@ def _prefix_end(buf: bytes) -> tuple[int, bool]:
     return pos, True
 
 
-def _text_stream(fh: BinaryIO, head: bytes, name: str, fmt: Format, opts: Any) -> ScoreStream:
+def _file_size(fh: BinaryIO) -> int | None:
+    """The size of a regular file (None for a pipe, a terminal, a stream in memory)."""
+    try:
+        st = os.fstat(fh.fileno())
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
+def _text_stream(
+    fh: BinaryIO, head: bytes, name: str, fmt: Format, opts: Any, size: int | None = None
+) -> ScoreStream:
     chunks = _text_chunks(fh, head, name)
     buf, buf_line = b"", 1
     try:
@@ -156,7 +170,7 @@ def _text_stream(fh: BinaryIO, head: bytes, name: str, fmt: Format, opts: Any) -
     side_index = dict(table.side_index)
     rest_line = buf_line + prefix.count(b"\n")
     return _text_blocks(
-        name, fmt, delim, table, chunks, n_fields, width_line, side_index, (rest, rest_line)
+        name, fmt, delim, table, chunks, n_fields, width_line, side_index, (rest, rest_line), size
     )
 
 
@@ -182,6 +196,7 @@ def _text_blocks(
     width_line: int,
     side_index: dict[str, int],
     rest: tuple[bytes, int],
+    size: int | None = None,
 ) -> ScoreStream:
     # A label column of class names that look like numbers ("2") must be read as names,
     # which only the strict parser keeps as text.
@@ -195,7 +210,9 @@ def _text_blocks(
         for block, line in itertools.chain([rest], chunks):
             if not block:
                 continue
-            b = _parse_block(block, line, name, delim, n_fields, width_line, side_index, read, fast)
+            b = _parse_block(
+                block, line, name, delim, n_fields, width_line, side_index, (read, size), fast
+            )
             read += len(block)  # bytes before the next block
             if b is None:
                 continue
@@ -222,10 +239,11 @@ def _parse_block(
     n_fields: int,
     width_line: int,
     side_index: dict[str, int],
-    read_so_far: int = 0,
+    read: tuple[int, int | None] = (0, None),
     fast: bool = True,
 ) -> Block | None:
-    values = parse_numeric_block(block, delim, n_fields, read_so_far) if fast else None
+    """``read``: the bytes of the input before this block, and its size if known."""
+    values = parse_numeric_block(block, delim, n_fields, *read) if fast else None
     if values is not None:
         side: dict[str, Any] = {role: values[:, i] for role, i in side_index.items()}
         if side_index:

@@ -7,6 +7,7 @@ import io
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from xentcli.io import fastparse, stream
@@ -72,3 +73,32 @@ def test_file_size_is_known_only_for_regular_files(tmp_path: Path) -> None:
     with os.fdopen(r, "rb") as fh, os.fdopen(w, "wb"):
         assert stream._file_size(fh) is None
     assert stream._file_size(io.BytesIO(b"1,2\n")) is None
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_integer_lines_parse_exactly_as_float_does(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The integer path of one-column blocks (labels files) against Python's float of
+    # each token: signs, -0, up to 15 digits, several pieces, with or without a final
+    # newline.
+    monkeypatch.setattr(fastparse, "INT_PIECE", 4096)
+    rng = np.random.default_rng(seed)
+    n, digits = int(rng.integers(1, 5000)), int(rng.integers(1, 16))
+    tokens = [str(v) for v in rng.integers(-(10**digits) + 1, 10**digits, n).tolist()]
+    tokens = ["+" + t if seed % 3 == 0 and not t.startswith("-") else t for t in tokens]
+    tokens[0] = "-0" if seed % 2 else tokens[0]
+    block = ("\n".join(tokens) + ("\n" if seed % 4 else "")).encode()
+    got = fastparse.parse_numeric_block(block, ",", 1)
+    assert got is not None
+    want = np.array([float(t) for t in tokens])
+    assert np.array_equal(got[:, 0], want)
+    assert np.array_equal(np.signbit(got[:, 0]), np.signbit(want))
+
+
+@pytest.mark.parametrize(
+    "block",
+    [b"1.5\n", b"1e3\n", b"1-2\n", b"-\n", b"12\r\n", b"1,2\n", b"1234567890123456\n", b"--1\n"],
+)
+def test_anything_but_plain_integers_leaves_the_integer_path(block: bytes) -> None:
+    assert fastparse._with_ints(block) is None

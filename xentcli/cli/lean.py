@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from xentcli.cli.choices import OutputFormat
+
 #: Options of ``xent loss`` read here: option -> (parameter, takes a value).
 OPTIONS: dict[str, tuple[str, bool]] = {
     "-l": ("labels", True),
@@ -30,7 +32,7 @@ OPTIONS: dict[str, tuple[str, bool]] = {
 }
 #: Of the options error messages may hint at, those ``xent loss`` has (all of them).
 HINTED_FLAGS = frozenset({"--nonfinite", "--renormalize", "--class-axis"})
-_FORMATS = ("table", "json", "jsonl", "csv", "tsv")
+_FORMATS = frozenset(f.value for f in OutputFormat)
 
 
 def parse(args: list[str]) -> dict[str, Any] | None:
@@ -67,8 +69,6 @@ def parse(args: list[str]) -> dict[str, Any] | None:
     if "fmt" in values:
         if values["fmt"] not in _FORMATS:
             return None
-        from xentcli.cli.choices import OutputFormat
-
         values["fmt"] = OutputFormat(values["fmt"])
     values["input"] = inputs or None
     return values

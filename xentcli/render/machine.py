@@ -10,12 +10,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+
 from xentcli.core import LossResult, Summary
 from xentcli.render.records import (
+    FLOAT_FIELDS,
     SAMPLE_FIELDS,
     SCHEMA_LOSS,
     View,
     sample_records,
+    shown_count,
     summary_record,
 )
 
@@ -31,22 +35,88 @@ Results = Iterable[LossResult]
 SummaryOf = Callable[[], Summary]
 
 
-def _shown(results: Results, view: View) -> Iterator[dict[str, Any]]:
-    """The sample records of a stream of result blocks, up to ``view.head`` in all."""
+#: Renders the columns of :func:`plain_columns` as one text per sample.
+Texts = Callable[[list[list[Any]]], list[str]]
+
+
+def _shown(
+    results: Results, view: View, texts: Texts | None = None
+) -> Iterator[dict[str, Any] | str]:
+    """The sample records of a stream of result blocks, up to ``view.head`` in all. With
+    ``texts``, a block whose records are all plain (:func:`plain_columns`) gives the
+    finished text of each sample instead of a record (the same text, ten times faster)."""
     left = view.head
     for result in results:
         if left is not None and left <= 0:
             continue  # keep consuming: the summary needs every block
         block_view = view if left is None else replace(view, head=left)
-        for rec in sample_records(result, block_view):
+        cols = None if texts is None else plain_columns(result, block_view)
+        items: Iterable[dict[str, Any] | str] = sample_records(result, block_view)
+        if cols is not None and texts is not None:
+            items = texts(cols)
+        for rec in items:
             yield rec
             if left is not None:
                 left -= 1
 
 
+def plain_columns(result: LossResult, view: View) -> list[list[Any]] | None:
+    """The shown samples' columns (``SAMPLE_FIELDS``, then ``ignored`` when shown) as
+    Python lists, when every record of the block is plain: no rounding, names, extra
+    columns, probabilities, positions or multi-label lists, and every float finite (so
+    no ``null`` and no ``nonfinite``); None otherwise."""
+    if (
+        view.precision is not None
+        or view.class_names is not None
+        or view.with_probs
+        or view.extra
+        or result.position is not None
+        or result.label.ndim != 1
+    ):
+        return None
+    n = shown_count(result, view)
+    if not all(np.isfinite(getattr(result, f)[:n]).all() for f in FLOAT_FIELDS):
+        return None
+    cols = [getattr(result, f)[:n].tolist() for f in SAMPLE_FIELDS]
+    if view.show_ignored:
+        cols.append(result.ignored[:n].tolist())
+    return cols
+
+
+def _json_objects(cols: list[list[Any]]) -> list[str]:
+    """Each sample as ``_dumps`` writes its record: ints by ``str``, floats by ``repr``
+    (what the json module does), the separators ``", "`` and ``": "``."""
+    if len(cols) == len(SAMPLE_FIELDS):
+        return [
+            f'{{"index": {i}, "label": {y}, "pred": {p}, "p_true": {pt!r}, '
+            f'"log_p_true": {lp!r}, "nll": {nll!r}, "loss": {loss!r}}}'
+            for i, y, p, pt, lp, nll, loss in zip(*cols, strict=True)
+        ]
+    return [
+        f'{{"index": {i}, "label": {y}, "pred": {p}, "p_true": {pt!r}, '
+        f'"log_p_true": {lp!r}, "nll": {nll!r}, "loss": {loss!r}, '
+        f'"ignored": {"true" if ig else "false"}}}'
+        for i, y, p, pt, lp, nll, loss, ig in zip(*cols, strict=True)
+    ]
+
+
+def _jsonl_objects(cols: list[list[Any]]) -> list[str]:
+    return ['{"type": "sample", ' + obj[1:] for obj in _json_objects(cols)]
+
+
+def _csv_rows(delimiter: str) -> Texts:
+    """Each sample as ``csv.writer`` writes its row: ``str`` of every value (numbers and
+    True/False need no quoting), then a newline."""
+
+    def rows(cols: list[list[Any]]) -> list[str]:
+        return [delimiter.join(map(str, row)) + "\n" for row in zip(*cols, strict=True)]
+
+    return rows
+
+
 def json_document(
     schema: str,
-    records: Iterable[dict[str, Any]] | None,
+    records: Iterable[dict[str, Any] | str] | None,
     summary: Callable[[], dict[str, Any]],
 ) -> Iterator[str]:
     """``{"schema": ..., "samples": [...], "summary": {...}}`` as text chunks: the
@@ -56,17 +126,18 @@ def json_document(
     if records is not None:
         yield ', "samples": ['
         for i, rec in enumerate(records):
-            yield ("\n  " if i == 0 else ",\n  ") + _dumps(rec)
+            yield ("\n  " if i == 0 else ",\n  ") + (rec if isinstance(rec, str) else _dumps(rec))
         yield "\n]"
     yield ', "summary": ' + _dumps(summary()) + "}\n"
 
 
 def jsonl_lines(
-    records: Iterable[dict[str, Any]] | None, summary: Callable[[], dict[str, Any]]
+    records: Iterable[dict[str, Any] | str] | None, summary: Callable[[], dict[str, Any]]
 ) -> Iterator[str]:
-    """One ``{"type": "sample", ...}`` line per record, then ``{"type": "summary", ...}``."""
+    """One ``{"type": "sample", ...}`` line per record (a string: the line already
+    written, without its newline), then ``{"type": "summary", ...}``."""
     for rec in records or ():
-        yield _dumps({"type": "sample", **rec}) + "\n"
+        yield (rec if isinstance(rec, str) else _dumps({"type": "sample", **rec})) + "\n"
     yield _dumps({"type": "summary", **summary()}) + "\n"
 
 
@@ -83,7 +154,7 @@ def loss_json(
     the blocks arrive; ``summary`` is called once they are all in."""
     if summary_only:
         drained(results)
-    records = None if summary_only else _shown(results, view)
+    records = None if summary_only else _shown(results, view, _json_objects)
     return json_document(
         SCHEMA_LOSS,
         records,
@@ -97,7 +168,7 @@ def loss_jsonl(
     """One ``{"type": "sample", ...}`` object per line, then one ``{"type": "summary"}``."""
     if summary_only:
         drained(results)
-    records = None if summary_only else _shown(results, view)
+    records = None if summary_only else _shown(results, view, _jsonl_objects)
     return jsonl_lines(records, lambda: summary_record(summary(), view.precision, view.class_names))
 
 
@@ -140,10 +211,10 @@ def loss_csv(
     if summary_only:
         for _ in results:
             pass
-        rec = flat_summary_row(summary_record(summary(), view.precision, view.class_names))
-        flags = rec.pop("nonfinite", {})
-        writer.writerow(rec.keys())
-        writer.writerow([flags.get(k, csv_value(v)) for k, v in rec.items()])
+        row = flat_summary_row(summary_record(summary(), view.precision, view.class_names))
+        flags = row.pop("nonfinite", {})
+        writer.writerow(row.keys())
+        writer.writerow([flags.get(k, csv_value(v)) for k, v in row.items()])
         yield sink.take()
         return
     header_done = False
@@ -152,7 +223,14 @@ def loss_csv(
     if first is None:
         return
     results = itertools.chain([first], results)
-    for rec in _shown(results, view):
+    for rec in _shown(results, view, _csv_rows(delimiter)):
+        if isinstance(rec, str):
+            if not header_done:
+                writer.writerow(_csv_header(first, view))
+                yield sink.take()
+                header_done = True
+            yield rec
+            continue
         flags = rec.pop("nonfinite", {})
         probs = rec.pop("probs", [])
         if not header_done:

@@ -61,6 +61,8 @@ def _vouched(block: bytes, delimiter: str) -> int | None:
     allowed = _NUMERIC + (b" \t" if delimiter == "whitespace" else delimiter.encode())
     if block.translate(None, allowed) or block.startswith((b"\n", b"\r")):
         return None
+    if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
+        return None  # a lone CR: a line end to the strict parser, nothing to polars
     raw = np.frombuffer(block, dtype=np.uint8)
     ends = np.flatnonzero(raw == 10)
     if ends.size > 1:
@@ -73,6 +75,11 @@ def _vouched(block: bytes, delimiter: str) -> int | None:
 
 def _with_polars(block: bytes, delimiter: str, ncols: int) -> NDArray[Any] | None:
     import polars as pl  # type: ignore[import-not-found,unused-ignore]
+
+    if not block.endswith(b"\n"):
+        # polars drops a delimiter that ends the input ("3,4," as two fields); with the
+        # line end it sees the ragged line and fails, as the strict parser does.
+        block += b"\n"
 
     try:
         frame = pl.read_csv(
@@ -94,9 +101,10 @@ def _with_polars(block: bytes, delimiter: str, ncols: int) -> NDArray[Any] | Non
 INT_DIGITS = 15
 
 
-#: Bytes of a block the integer path reads at a time (its temporaries are ~30 bytes a
-#: line: a 4 MB block of one-digit lines at once would need ~60 MB).
-INT_PIECE = 1 << 19
+#: Bytes of a block the integer path reads at a time. Its temporaries take ~30 bytes a
+#: line, and ~20 more per digit of the longest number in the piece (a digit matrix): a
+#: piece of 128 KB of one-digit lines with one 15-digit line needs ~22 MB.
+INT_PIECE = 1 << 17
 
 
 def _with_ints(block: bytes) -> NDArray[np.float64] | None:

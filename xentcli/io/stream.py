@@ -170,7 +170,17 @@ def _text_stream(
     side_index = dict(table.side_index)
     rest_line = buf_line + prefix.count(b"\n")
     return _text_blocks(
-        name, fmt, delim, table, chunks, n_fields, width_line, side_index, (rest, rest_line), size
+        name,
+        fmt,
+        delim,
+        table,
+        chunks,
+        n_fields,
+        width_line,
+        side_index,
+        (rest, rest_line),
+        size,
+        getattr(opts, "classes", None),
     )
 
 
@@ -197,10 +207,11 @@ def _text_blocks(
     side_index: dict[str, int],
     rest: tuple[bytes, int],
     size: int | None = None,
+    classes: tuple[str, ...] | None = None,
 ) -> ScoreStream:
-    # A label column of class names that look like numbers ("2") must be read as names,
-    # which only the strict parser keeps as text.
-    names = table.columns or []
+    # A label column of class names that look like numbers ("2"), from the header or
+    # from --classes, must be read as names, which only the strict parser keeps as text.
+    names = [*(table.columns or []), *(classes or ())]
     fast = not ("label" in side_index and any(is_number(c) for c in names))
 
     def blocks() -> Iterator[Block]:

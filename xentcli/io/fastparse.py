@@ -115,6 +115,8 @@ def _with_ints(block: bytes) -> NDArray[np.float64] | None:
     (its cost is per line); here about 15 NumPy passes over the bytes (~67 MB/s). Integers need no
     rounding, so the values are exactly those of the strict parser (``-0`` included).
     """
+    if b"." in block or b"e" in block or b"E" in block or b"\r" in block:
+        return None  # floats (a column of scores), or CRLF: decline before any NumPy pass
     parts = []
     start = 0
     while start < len(block):

@@ -180,7 +180,7 @@ def _text_stream(
         side_index,
         (rest, rest_line),
         size,
-        getattr(opts, "classes", None),
+        opts.classes,
     )
 
 

@@ -88,6 +88,8 @@ def test_buckets_flush_before_their_float64_sums_could_round(
 ) -> None:
     # Every _FLUSH values the buckets are moved into a Python integer; with a tiny
     # _FLUSH the same sums must come out (and a NaN in an early segment still counts).
+    # No extraction levels: every value goes to the buckets.
+    monkeypatch.setattr(sums, "_LEVELS", 0)
     monkeypatch.setattr(sums, "_CHUNK", 1024)
     monkeypatch.setattr(sums, "_FLUSH", 4096)
     rng = np.random.default_rng(7)
@@ -97,6 +99,34 @@ def test_buckets_flush_before_their_float64_sums_could_round(
     v[10] = np.nan
     assert _exact_pair(v) is None
     assert math.isnan(CompensatedSum.of(v).value)
+
+
+@pytest.mark.parametrize("share", [1, 8, 10**9])
+@pytest.mark.parametrize("seed", range(6))
+def test_extraction_levels_and_buckets_share_the_work_exactly(
+    monkeypatch: pytest.MonkeyPatch, share: int, seed: int
+) -> None:
+    # share 1: the buckets take the rests after one level; 10**9: every level runs
+    # first. Losses of confident rows span hundreds of binades (1e-300 .. 1e3), so
+    # rests are left after any number of levels.
+    monkeypatch.setattr(sums, "_LEVEL_SHARE", share)
+    monkeypatch.setattr(sums, "_CHUNK", 4096)
+    rng = np.random.default_rng(100 + seed)
+    n = 20_000
+    v = 10.0 ** rng.uniform(-300, 3, size=n) * rng.choice([1.0, 1.0, 1.0, -1.0], size=n)
+    v[rng.random(n) < 0.1] = 0.0
+    assert _exact_pair(v) is not None
+    got = CompensatedSum.of(v)
+    assert (got.hi, got.lo) == fsum_pair(v)
+
+
+def test_a_nan_left_for_the_buckets_is_still_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sums, "_LEVELS", 0)
+    v = np.ones(5000)
+    v[4000] = np.nan
+    assert _exact_pair(v) is None
+    v[4000] = -np.inf
+    assert _exact_pair(v) is None
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.int8, np.uint8, np.bool_, np.int64])

@@ -4,6 +4,9 @@ Times, on the same in-memory arrays in the same run, and prints the ratios:
 
 * ``xent``: the library call ``cross_entropy(logits, labels).summary.loss`` (validation,
   the kernel, per-sample results, exact sums, statistics);
+* ``xent-stats``: the summary-only library call ``loss_stats(logits, labels).summary().loss``
+  (the same statistics, each chunk reduced by the thread that computed it: no
+  per-sample arrays; PyTorch's ``reduction="mean"`` does the same);
 * ``xent-kernel``: the chunked kernel alone, ``xentcli.core.kernel.logits_nll`` plus a
   float64 ``np.sum`` of its per-sample nll (log-softmax + gather + reductions);
 * ``torch-2t`` / ``torch-1t``: PyTorch ``F.cross_entropy(x, y)`` on CPU with 2 / 1
@@ -74,7 +77,7 @@ MIB = 2**20
 #: Seconds of quiet before every timed call.
 PAUSE = 0.2
 #: Every implementation, in table order.
-IMPLS = ("xent", "xent-kernel", "torch-2t", "torch-1t", "numpy", "scipy", "sklearn")
+IMPLS = ("xent", "xent-stats", "xent-kernel", "torch-2t", "torch-1t", "numpy", "scipy", "sklearn")
 #: (N, C) float64 temporaries each needs at its peak, beyond the input (rough, for the
 #: available-memory check): the naive ones hold two or three; scikit-learn holds the
 #: probabilities, a one-hot label matrix, its xlogy product and copies (at 1e4 x 5e4 in
@@ -109,6 +112,15 @@ def xent_loss() -> Loss:
 
     def loss(x: NDArray[Any], y: NDArray[np.int64]) -> float:
         return float(cross_entropy(x, y).summary.loss)
+
+    return loss
+
+
+def xent_stats_loss() -> Loss:
+    loss_stats = import_xentcli().core.loss_stats
+
+    def loss(x: NDArray[Any], y: NDArray[np.int64]) -> float:
+        return float(loss_stats(x, y).summary().loss)
 
     return loss
 
@@ -166,6 +178,7 @@ def sklearn_loss() -> Loss:
 
 FACTORIES: dict[str, Callable[[], Loss]] = {
     "xent": xent_loss,
+    "xent-stats": xent_stats_loss,
     "xent-kernel": xent_kernel_loss,
     "torch-2t": lambda: torch_loss(2),
     "torch-1t": lambda: torch_loss(1),

@@ -9,6 +9,7 @@ from xentcli.core.loss import (
     LossResult,
     concat_results,
     cross_entropy,
+    loss_stats,
     sorted_samples,
     take_samples,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "fit_temperature",
     "log_sigmoid",
     "log_softmax",
+    "loss_stats",
     "sigmoid",
     "softmax",
     "sorted_samples",

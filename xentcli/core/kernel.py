@@ -48,10 +48,11 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from xentcli.core.sums import ExactSum
 from xentcli.core.validate import check_logits
 from xentcli.errors import DataError
 
-__all__ = ["ComputeDtype", "logits_nll"]
+__all__ = ["ComputeDtype", "logits_nll", "nll_totals"]
 
 #: ``"auto"``: float16/float32 logits computed in float32, others in float64.
 #: ``"float64"``: everything computed in float64 (the exactness escape hatch).
@@ -70,6 +71,8 @@ CHUNK_BYTES_ROWS = 1 << 20
 MAX_ROWS = 32768
 #: The least float32 row maximum that is not shifted before ``exp`` (see ``_shift``).
 NO_SHIFT_MIN = np.float32(-16.0)
+#: Rows of nll a thread of ``nll_totals`` gathers before summing them.
+STAGE_ROWS = 32768
 #: Below this many logits one thread is faster than two.
 PARALLEL_ELEMENTS = 1 << 18
 
@@ -129,7 +132,7 @@ class _Rows:
     """One thread's buffers of one value per row of a chunk (reused: a fresh array of
     256 KiB is page-faulted in afresh at every chunk)."""
 
-    def __init__(self, rows: int, work: np.dtype[Any]) -> None:
+    def __init__(self, rows: int, work: np.dtype[Any], totals: bool) -> None:
         self.ar = np.arange(rows, dtype=np.intp)
         self.idx = np.empty(rows, np.intp)
         self.m = np.empty(rows, work)
@@ -142,6 +145,27 @@ class _Rows:
         self.f64c = np.empty(rows, np.float64)
         self.flag = np.empty(rows, np.bool_)
         self.key = np.empty(rows, np.uint8)
+        if totals:
+            # The chunks' nll, staged until STAGE_ROWS of them are summed in one go (small
+            # chunks would each pay the sum's dozen NumPy calls), and predictions.
+            self.stage = np.empty(max(rows, STAGE_ROWS), np.float64)
+            self.staged = 0
+            self.pred = np.empty(rows, np.int64)
+            self.sum = ExactSum(self.stage.shape[0])
+            self.correct = 0
+
+    def stage_rows(self, n: int) -> NDArray[np.float64]:
+        """Room for the next ``n`` rows' nll in the stage (summing it first if full)."""
+        if self.staged + n > self.stage.shape[0]:
+            self.flush()
+        a = self.staged
+        self.staged += n
+        return self.stage[a : a + n]
+
+    def flush(self) -> None:
+        """Add the staged nll to the sum."""
+        self.sum.add(self.stage[: self.staged])
+        self.staged = 0
 
 
 class _Chunker:
@@ -154,9 +178,12 @@ class _Chunker:
         temperature: float,
         work: np.dtype[Any],
         rows: int,
+        totals: bool = False,
     ) -> None:
         self.logits, self.labels, self.temperature = logits, labels, temperature
-        self.work, self.rows = work, rows
+        self.work, self.rows, self.totals = work, rows, totals
+        #: Every thread's row buffers (their sums, with ``totals``).
+        self.used: list[_Rows] = []
         self.c = logits.shape[1]
         self.transposed = self.c <= TRANSPOSE_MAX_CLASSES
         # exp(x) of a row maximum up to this cannot overflow float32 in a sum of C terms.
@@ -167,7 +194,9 @@ class _Chunker:
         buf: dict[str, Any] | None = getattr(self.local, "buf", None)
         if buf is None:
             c, r = self.c, self.rows
-            buf = {"x": np.empty(r * c, self.work), "rows": _Rows(r, self.work)}
+            rows = _Rows(r, self.work, self.totals)
+            self.used.append(rows)
+            buf = {"x": np.empty(r * c, self.work), "rows": rows}
             if self.transposed:
                 buf["eq"] = np.empty(r * c, np.bool_)
                 buf["key"] = np.empty(r * c, np.uint8)
@@ -175,12 +204,16 @@ class _Chunker:
             self.local.buf = buf
         return buf
 
-    def __call__(self, a: int, b: int, nll: NDArray[np.float64], pred: NDArray[np.int64]) -> None:
+    def __call__(
+        self, a: int, b: int, nll: NDArray[np.float64] | None, pred: NDArray[np.int64] | None
+    ) -> None:
+        """Rows ``a:b`` into ``nll`` and ``pred`` or, when they are None, into the
+        thread's sum of the nll and count of right predictions."""
         z = self.logits[a:b]
         n = b - a
         buf = self._buffers()
         rb: _Rows = buf["rows"]
-        top = pred[a:b]
+        top = rb.pred[:n] if pred is None else pred[a:b]
         with np.errstate(over="ignore"):  # x / T overflowing to -inf: a probability of 0
             if self.transposed:
                 m, xt, rest = self._columns(z, self.labels[a:b], a, top, buf)
@@ -191,9 +224,13 @@ class _Chunker:
             np.subtract(xt, m, out=shifted_true, dtype=np.float64)
             if self.temperature != 1:
                 shifted_true /= self.temperature
-        out = nll[a:b]
+        out = rb.stage_rows(n) if nll is None else nll[a:b]
         _log1p(rest, self.work, out, rb)
         out -= shifted_true
+        if nll is None:
+            hit = rb.flag[:n]
+            np.equal(top, self.labels[a:b], out=hit)
+            rb.correct += int(np.count_nonzero(hit))
 
     def _rows(
         self,
@@ -419,19 +456,68 @@ def logits_nll(
     >>> float(nll[0]), int(pred[0])
     (999.0, 0)
     """
-    n, c = logits.shape
-    work = work_dtype(logits.dtype, compute_dtype, temperature)
+    n = logits.shape[0]
+    work_dtype(logits.dtype, compute_dtype, temperature)  # a bad compute_dtype, even if n = 0
     nll = np.empty(n, dtype=np.float64)
     pred = np.empty(n, dtype=np.int64)
-    if n == 0:
-        return nll, pred
+    if n:
+        chunker, bounds, threads = _plan(logits, labels, temperature, compute_dtype, False)
+        _run(bounds, lambda a, b: chunker(a, b, nll, pred), threads)
+    return nll, pred
+
+
+def nll_totals(
+    logits: NDArray[Any],
+    labels: NDArray[np.int64],
+    temperature: float = 1.0,
+    *,
+    compute_dtype: ComputeDtype = "auto",
+) -> tuple[ExactSum, int]:
+    """The exact sum of :func:`logits_nll`'s ``nll`` and the number of rows whose first
+    argmax is the label, without any N-long array (for ``reduction="mean"``): each
+    thread counts its chunks' right predictions and gathers their nll in a buffer of
+    ``STAGE_ROWS``, which it sums exactly (:class:`~xentcli.core.sums.ExactSum`, whose
+    passes release the GIL) whenever it is full.
+
+    The sum is that of the same float64 values ``logits_nll`` returns, so it does not
+    depend on the chunks or threads; it is not finite (``ExactSum.finite`` is False)
+    when a true class has probability 0. Parameters and errors as :func:`logits_nll`.
+
+    Examples
+    --------
+    >>> total, right = nll_totals(np.array([[2.0, 0.0], [0.0, 0.0]]), np.array([0, 1]))
+    >>> round(total.pair()[0], 6), right  # 0.126928 + 0.693147; row 2's argmax is 0
+    (0.820075, 1)
+    """
+    n = logits.shape[0]
+    work_dtype(logits.dtype, compute_dtype, temperature)
+    total, right = ExactSum(1), 0
+    if n:
+        chunker, bounds, threads = _plan(logits, labels, temperature, compute_dtype, True)
+        _run(bounds, lambda a, b: chunker(a, b, None, None), threads)
+        for rows in chunker.used:
+            rows.flush()
+            total.merge(rows.sum)
+            right += rows.correct
+    return total, right
+
+
+def _plan(
+    logits: NDArray[Any],
+    labels: NDArray[np.int64],
+    temperature: float,
+    compute_dtype: ComputeDtype,
+    totals: bool,
+) -> tuple[_Chunker, list[tuple[int, int]], int]:
+    """The chunker of one call, its chunks' bounds and the number of threads."""
+    n, c = logits.shape
+    work = work_dtype(logits.dtype, compute_dtype, temperature)
     chunk_bytes = CHUNK_BYTES_TRANSPOSED if c <= TRANSPOSE_MAX_CLASSES else CHUNK_BYTES_ROWS
     step = max(1, min(n, MAX_ROWS, chunk_bytes // (work.itemsize * c)))
     threads = _threads() if n * c >= PARALLEL_ELEMENTS else 1
     if threads > 1:
         # At least two chunks per thread, so that neither waits long for the other.
         step = max(1, min(step, -(-n // (2 * threads))))
-    chunker = _Chunker(logits, labels, temperature, work, step)
+    chunker = _Chunker(logits, labels, temperature, work, step, totals)
     bounds = [(a, min(n, a + step)) for a in range(0, n, step)]
-    _run(bounds, lambda a, b: chunker(a, b, nll, pred), threads)
-    return nll, pred
+    return chunker, bounds, threads

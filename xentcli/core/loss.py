@@ -400,8 +400,9 @@ def loss_stats(
     ``loss_stats(x, y).summary().loss``. For plain logits with class-index labels (the
     options left at their defaults, or ``temperature``, ``units``, ``reduction``,
     ``empty``, ``compat``, ``compute_dtype``, an ``ignore_index`` no label uses) each
-    chunk of rows is reduced by the thread that computed it: memory is a few MiB
-    whatever N, instead of ~40 bytes a sample. Anything else is computed by
+    chunk of rows is reduced by the thread that computed it: no per-sample array is
+    made beyond an int64 copy of labels of another dtype (8 bytes a sample), where
+    ``cross_entropy`` keeps ~32-40 bytes a sample. Anything else is computed by
     ``cross_entropy``.
 
     Examples

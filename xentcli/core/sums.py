@@ -199,8 +199,9 @@ def _extract(
     cur = v
     for level in range(_LEVELS):
         if level:
-            # Every rest is at most half a step of the last grid, 2**(k - 54): no pass
-            # over the values to find their maximum.
+            # Every rest is at most half a step of the last grid: 2**(k - 53), the step
+            # of sigma + v in [sigma, 2 sigma) being 2**(k - 52). So sigma = 2**(k - 53 + m)
+            # is large enough, without a pass over the values for their maximum.
             k += m - 53
         if not -1021 <= k <= 1022:
             break  # the grid 2**(k - 53) would be subnormal, or sigma + v overflow

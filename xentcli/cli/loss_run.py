@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
-from xentcli.cli.batch import Batch, Board, leaderboard
 from xentcli.cli.choices import (
     DEFAULT_MAX_ERRORS,
     Compat,
@@ -152,6 +151,8 @@ def run_loss(
         if path not in (None, "-"):
             check_creatable(path)  # not after a long run
     if input is not None and len(input) > 1:
+        from xentcli.cli.batch import Batch, Board, leaderboard  # a plain run needs none
+
         per_sample = {"--probs": probs, "--extra": extra, "--head": head is not None}
         per_sample["--plot"] = plot is not None
         leaderboard(

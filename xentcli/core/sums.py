@@ -1,4 +1,9 @@
-"""Exact sums that merge: a float total kept as an unevaluated pair, TwoSum-merged."""
+"""Exact sums that merge.
+
+:class:`ExactSum` adds float64 values exactly (error-free extraction, then buckets by
+exponent for what is left) into a Python integer; :class:`CompensatedSum` keeps a
+block's result as an unevaluated pair ``hi + lo`` that merges with TwoSum.
+"""
 
 from __future__ import annotations
 

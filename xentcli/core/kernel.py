@@ -457,11 +457,11 @@ def logits_nll(
     (999.0, 0)
     """
     n = logits.shape[0]
-    work_dtype(logits.dtype, compute_dtype, temperature)  # a bad compute_dtype, even if n = 0
+    work = work_dtype(logits.dtype, compute_dtype, temperature)  # raises even if n = 0
     nll = np.empty(n, dtype=np.float64)
     pred = np.empty(n, dtype=np.int64)
     if n:
-        chunker, bounds, threads = _plan(logits, labels, temperature, compute_dtype, False)
+        chunker, bounds, threads = _plan(logits, labels, temperature, work, False)
         _run(bounds, lambda a, b: chunker(a, b, nll, pred), threads)
     return nll, pred
 
@@ -490,10 +490,10 @@ def nll_totals(
     (0.820075, 1)
     """
     n = logits.shape[0]
-    work_dtype(logits.dtype, compute_dtype, temperature)
+    work = work_dtype(logits.dtype, compute_dtype, temperature)
     total, right = ExactSum(1), 0
     if n:
-        chunker, bounds, threads = _plan(logits, labels, temperature, compute_dtype, True)
+        chunker, bounds, threads = _plan(logits, labels, temperature, work, True)
         _run(bounds, lambda a, b: chunker(a, b, None, None), threads)
         for rows in chunker.used:
             rows.flush()
@@ -506,12 +506,12 @@ def _plan(
     logits: NDArray[Any],
     labels: NDArray[np.int64],
     temperature: float,
-    compute_dtype: ComputeDtype,
+    work: np.dtype[Any],
     totals: bool,
 ) -> tuple[_Chunker, list[tuple[int, int]], int]:
-    """The chunker of one call, its chunks' bounds and the number of threads."""
+    """The chunker of one call (computing in ``work``), its chunks' bounds and the
+    number of threads."""
     n, c = logits.shape
-    work = work_dtype(logits.dtype, compute_dtype, temperature)
     chunk_bytes = CHUNK_BYTES_TRANSPOSED if c <= TRANSPOSE_MAX_CLASSES else CHUNK_BYTES_ROWS
     step = max(1, min(n, MAX_ROWS, chunk_bytes // (work.itemsize * c)))
     threads = _threads() if n * c >= PARALLEL_ELEMENTS else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -40,28 +41,28 @@ def test_count_newlines_is_bytes_count() -> None:
 
 
 @pytest.mark.parametrize(
-    ("read_so_far", "total", "polars"),
+    ("read_so_far", "total", "fast"),
     [
-        (0, None, False),  # the start of a pipe: NumPy until 8 MB have been read
-        (fastparse.POLARS_MIN_BYTES, None, True),
-        (0, fastparse.POLARS_MIN_FILE_BYTES - 1, False),  # a file too small to pay
-        (0, fastparse.POLARS_MIN_FILE_BYTES, True),  # a big file: polars from block one
+        (0, None, False),  # the start of a pipe: NumPy until FAST_MIN_BYTES have been read
+        (fastparse.FAST_MIN_BYTES, None, True),
+        (0, fastparse.FAST_MIN_FILE_BYTES - 1, False),  # a file too small to pay
+        (0, fastparse.FAST_MIN_FILE_BYTES, True),  # a big file: pyarrow from block one
     ],
 )
-def test_polars_is_chosen_by_what_was_read_or_the_files_size(
-    monkeypatch: pytest.MonkeyPatch, read_so_far: int, total: int | None, polars: bool
+def test_pyarrow_is_chosen_by_what_was_read_or_the_files_size(
+    monkeypatch: pytest.MonkeyPatch, read_so_far: int, total: int | None, fast: bool
 ) -> None:
     calls: list[int] = []
 
-    def fake_polars(block: bytes, delimiter: str, ncols: int) -> None:
+    def fake_pyarrow(block: bytes, delimiter: str, ncols: int) -> None:
         calls.append(ncols)  # and decline: NumPy parses the block
 
-    monkeypatch.setattr(fastparse, "_HAS_POLARS", True)
-    monkeypatch.setattr(fastparse, "_with_polars", fake_polars)
+    monkeypatch.setattr(fastparse, "_HAS_FAST", True)
+    monkeypatch.setattr(fastparse, "_with_pyarrow", fake_pyarrow)
     values = fastparse.parse_numeric_block(b"1,2\n3.5,-4e1\n", ",", 2, read_so_far, total)
     assert values is not None
     assert values.tolist() == [[1.0, 2.0], [3.5, -40.0]]
-    assert calls == ([2] if polars else [])
+    assert calls == ([2] if fast else [])
 
 
 def test_file_size_is_known_only_for_regular_files(tmp_path: Path) -> None:
@@ -102,3 +103,70 @@ def test_integer_lines_parse_exactly_as_float_does(
 )
 def test_anything_but_plain_integers_leaves_the_integer_path(block: bytes) -> None:
     assert fastparse._with_ints(block) is None
+
+
+def _tokens() -> list[str]:
+    """Every token of up to 4 characters of ``.eE+-0``, plus random soups of the number
+    alphabet and random numbers of up to 25 digits (halfway cases, over- and underflow)."""
+    import itertools
+    import random
+
+    rnd = random.Random(5)
+    tokens = {"".join(p) for k in range(1, 5) for p in itertools.product(".eE+-0", repeat=k)}
+    alphabet = "0123456789.eE+-"
+    tokens |= {"".join(rnd.choices(alphabet, k=rnd.randint(1, 12))) for _ in range(1500)}
+    for _ in range(1500):
+        digits = str(rnd.randint(0, 10 ** rnd.randint(1, 25)))
+        cut = rnd.randint(0, len(digits))
+        token = rnd.choice(["", "-", "+"]) + (
+            digits[:cut] + "." + digits[cut:] if rnd.random() < 0.5 else digits
+        )
+        if rnd.random() < 0.5:
+            token += rnd.choice("eE") + rnd.choice(["", "+", "-"]) + str(rnd.randint(0, 400))
+        tokens.add(token)
+    tokens |= {"2.4703282292062327e-324", "2.4703282292062328e-324", "9007199254740993"}
+    return sorted(tokens)
+
+
+def test_pyarrow_takes_exactly_the_strict_grammars_tokens_and_rounds_as_float() -> None:
+    # The fast path's promise: on the bytes it lets through, pyarrow accepts a token if
+    # and only if the strict grammar does, and gives Python's float of it, sign included
+    # (a token that overflows comes back infinite, which parse_numeric_block refuses).
+    pytest.importorskip("pyarrow")
+    from xentcli.io.text import _NUMBER
+
+    strict = re.compile(_NUMBER)
+    wrong = []
+    for token in _tokens():
+        got = fastparse._with_pyarrow(token.encode() + b"\n", ",", 1)
+        if strict.fullmatch(token) is None:
+            if got is not None:
+                wrong.append((token, got))
+            continue
+        want = float(token)
+        same = got is not None and got.shape == (1, 1) and got[0, 0] == want
+        if not (same and got is not None and np.signbit(got[0, 0]) == np.signbit(want)):
+            wrong.append((token, got))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_blocks_equal_floats_of_their_tokens(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many-column blocks through parse_numeric_block, pyarrow from the first byte: the
+    # values are float() of every token, or the block is refused (a bad token in it).
+    pytest.importorskip("pyarrow")
+    monkeypatch.setattr(fastparse, "FAST_MIN_BYTES", 0)
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal((500, 7)) * 10.0 ** rng.integers(-300, 300, (500, 7))
+    tokens = [
+        [repr(v) if (i + j) % 3 else f"{v:.6e}" for j, v in enumerate(row)]
+        for i, row in enumerate(values.tolist())
+    ]
+    block = "\r\n".join(",".join(row) for row in tokens).encode() + (b"\r\n" if seed % 2 else b"")
+    got = fastparse.parse_numeric_block(block, ",", 7, 0, None)
+    assert got is not None
+    assert np.array_equal(got, np.array([[float(t) for t in row] for row in tokens]))
+    bad = block.replace(b",", b",,", 1)  # an empty field in line 1
+    assert fastparse.parse_numeric_block(bad, ",", 7, 0, None) is None

@@ -81,14 +81,14 @@ VARIANTS = {
 }
 
 
-@pytest.fixture(params=["numpy", "polars"])
+@pytest.fixture(params=["numpy", "pyarrow"])
 def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The compiled parser of the fast path: NumPy's loadtxt, or polars for any size."""
-    if request.param == "polars":
-        pytest.importorskip("polars")
-        monkeypatch.setattr(fastparse, "POLARS_MIN_BYTES", 0)
+    """The compiled parser of the fast path: NumPy's loadtxt, or pyarrow for any size."""
+    if request.param == "pyarrow":
+        pytest.importorskip("pyarrow")
+        monkeypatch.setattr(fastparse, "FAST_MIN_BYTES", 0)
     else:
-        monkeypatch.setattr(fastparse, "_HAS_POLARS", False)
+        monkeypatch.setattr(fastparse, "_HAS_FAST", False)
     return str(request.param)
 
 

@@ -119,7 +119,7 @@ class _Next(threading.Thread):
 
 def prefetched(items: Iterator[Any]) -> Iterator[Any]:
     """``items``, with the next one produced on a worker thread while the caller works on
-    the current one: reading and parsing block k + 1 overlaps computing block k (polars
+    the current one: reading and parsing block k + 1 overlaps computing block k (pyarrow
     and NumPy release the GIL). Errors surface in order, where the item would have; a
     caller that stops early waits for the item in progress (the reader is then idle)."""
     pending = _Next(items)

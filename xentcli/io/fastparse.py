@@ -15,10 +15,13 @@ both round correctly. So a block is handed to a compiled parser only when
 
 Anything else (a ragged row, ``1e``, ``--1``, an empty field) makes the parser fail or the
 checks above reject its result, and the block is re-read by the strict parser, which
-names the line and column. The compiled parser is polars when it is installed (the
-``xentcli[fast]`` extra, about 400 MB/s here) and NumPy's ``loadtxt`` otherwise (about
-30 MB/s); see benchmarks/RESULTS.md. A block of one column of plain integers (a labels
-file) is parsed by NumPy arithmetic on its digits instead (:func:`_with_ints`).
+names the line and column. The compiled parser is pyarrow when it is installed (the
+``xentcli[fast]`` extra, about 350 MB/s here) and NumPy's ``loadtxt`` otherwise (about
+30 MB/s); see benchmarks/RESULTS.md. On this alphabet pyarrow accepts exactly the
+strict grammar's tokens (``[+-]?(digits[.digits]|.digits)([eE][+-]?digits)?``) and
+rounds them as Python's ``float`` does (tests/test_fastparse.py checks both). A block of
+one column of plain integers (a labels file) is parsed by NumPy arithmetic on its digits
+instead (:func:`_with_ints`).
 """
 
 from __future__ import annotations
@@ -32,22 +35,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 _NUMERIC = b"0123456789.eE+-\r\n"
-_HAS_POLARS: bool | None = None
-#: Inputs smaller than this are not worth importing polars for (its import takes ~0.3 s):
-#: polars takes over once this much text has been read.
-POLARS_MIN_BYTES = 8 << 20
-#: A file known to be at least this long is read with polars from its first block:
-#: NumPy would take ~0.3 s for 12 MB, polars' import and parse about as long (measured
-#: on a 40 MB file: 0.64 s in-process instead of 0.92 s, where NumPy read the first 8 MB).
-POLARS_MIN_FILE_BYTES = 12 << 20
+_HAS_FAST: bool | None = None
+#: A pipe's first blocks go to NumPy until this much text has been read: pyarrow's
+#: import (~50 ms) costs what NumPy's loadtxt takes for ~2 MB.
+FAST_MIN_BYTES = 2 << 20
+#: A file known to be at least this long is read with pyarrow from its first block.
+FAST_MIN_FILE_BYTES = 2 << 20
+#: Bytes pyarrow parses as one unit (its threads share the units of a block).
+BLOCK_SIZE = 1 << 20
 
 
-def polars_available() -> bool:
-    """Whether the optional polars reader is installed (checked once, without importing)."""
-    global _HAS_POLARS
-    if _HAS_POLARS is None:
-        _HAS_POLARS = importlib.util.find_spec("polars") is not None
-    return _HAS_POLARS
+def fast_reader_available() -> bool:
+    """Whether the optional pyarrow reader is installed (checked once, without importing)."""
+    global _HAS_FAST
+    if _HAS_FAST is None:
+        _HAS_FAST = importlib.util.find_spec("pyarrow") is not None
+    return _HAS_FAST
 
 
 def count_newlines(block: bytes) -> int:
@@ -62,7 +65,7 @@ def _vouched(block: bytes, delimiter: str) -> int | None:
     if block.translate(None, allowed) or block.startswith((b"\n", b"\r")):
         return None
     if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
-        return None  # a lone CR: a line end to the strict parser, nothing to polars
+        return None  # a lone CR: a line end to the strict parser, not to every reader
     raw = np.frombuffer(block, dtype=np.uint8)
     ends = np.flatnonzero(raw == 10)
     if ends.size > 1:
@@ -73,27 +76,39 @@ def _vouched(block: bytes, delimiter: str) -> int | None:
     return int(ends.size) + (0 if block.endswith(b"\n") else 1)
 
 
-def _with_polars(block: bytes, delimiter: str, ncols: int) -> NDArray[Any] | None:
-    import polars as pl  # type: ignore[import-not-found,unused-ignore]
+def _with_pyarrow(block: bytes, delimiter: str, ncols: int) -> NDArray[Any] | None:
+    import pyarrow as pa  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    import pyarrow.csv as pacsv  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
-    if not block.endswith(b"\n"):
-        # polars drops a delimiter that ends the input ("3,4," as two fields); with the
-        # line end it sees the ragged line and fails, as the strict parser does.
-        block += b"\n"
-
+    names = [f"c{i}" for i in range(ncols)]
     try:
-        frame = pl.read_csv(
-            io.BytesIO(block),
-            has_header=False,
-            separator=delimiter,
-            schema={f"c{i}": pl.Float64 for i in range(ncols)},
-            truncate_ragged_lines=False,
+        table = pacsv.read_csv(
+            pa.py_buffer(block),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=BLOCK_SIZE),
+            # A blank line is a row of one empty field (an error), never skipped: rows
+            # stay lines (the byte checks refuse blank lines already).
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, quote_char=False, ignore_empty_lines=False
+            ),
+            # No null markers: "", "NA", "nan" and the like are errors, not nulls.
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.float64()),
+                null_values=[],
+                strings_can_be_null=False,
+            ),
         )
     except Exception:  # any failure: the strict parser will say why
         return None
-    if any(frame.null_count().row(0)):
-        return None
-    out: NDArray[Any] = frame.to_numpy()
+    out = np.empty((table.num_rows, ncols), dtype=np.float64)
+    at = 0
+    for i, column in enumerate(table.columns):
+        if column.null_count:
+            return None
+        at = 0
+        for chunk in column.chunks:
+            n = len(chunk)
+            out[at : at + n, i] = chunk.to_numpy(zero_copy_only=False)
+            at += n
     return out
 
 
@@ -184,14 +199,14 @@ def parse_numeric_block(
     """The (rows, ncols) float64 values of a block of plain numeric lines, or None when
     the block is not plain (the caller then uses the strict parser). ``read_so_far``
     (bytes of the input before this block) and ``total`` (the input's size, when it is a
-    file) decide whether polars is worth loading."""
+    file) decide whether pyarrow is worth loading."""
     rows = _vouched(block, delimiter) if block else None
     if rows is None:
         return None
     values = _with_ints(block) if ncols == 1 else None
-    big = read_so_far + len(block) >= POLARS_MIN_BYTES or (total or 0) >= POLARS_MIN_FILE_BYTES
-    if values is None and delimiter != "whitespace" and big and polars_available():
-        values = _with_polars(block, delimiter, ncols)
+    big = read_so_far + len(block) >= FAST_MIN_BYTES or (total or 0) >= FAST_MIN_FILE_BYTES
+    if values is None and delimiter != "whitespace" and big and fast_reader_available():
+        values = _with_pyarrow(block, delimiter, ncols)
     if values is None:
         values = _with_numpy(block, delimiter)
     if values is None or values.shape != (rows, ncols) or not np.isfinite(values).all():

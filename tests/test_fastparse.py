@@ -54,8 +54,9 @@ def test_pyarrow_is_chosen_by_what_was_read_or_the_files_size(
 ) -> None:
     calls: list[int] = []
 
-    def fake_pyarrow(block: bytes, delimiter: str, ncols: int) -> None:
-        calls.append(ncols)  # and decline: NumPy parses the block
+    def fake_pyarrow(block: bytes, delimiter: str, ncols: int) -> object:
+        calls.append(ncols)
+        return fastparse._with_numpy(block, delimiter)
 
     monkeypatch.setattr(fastparse, "_HAS_FAST", True)
     monkeypatch.setattr(fastparse, "_with_pyarrow", fake_pyarrow)
@@ -105,9 +106,10 @@ def test_anything_but_plain_integers_leaves_the_integer_path(block: bytes) -> No
     assert fastparse._with_ints(block) is None
 
 
-def _tokens() -> list[str]:
-    """Every token of up to 4 characters of ``.eE+-0``, plus random soups of the number
-    alphabet and random numbers of up to 25 digits (halfway cases, over- and underflow)."""
+def _tokens() -> list[bytes]:
+    """Every token of up to 4 characters of ``.eE+-0``; random soups of the number
+    alphabet, and of any byte but the delimiter and line ends; random numbers of up to 25
+    digits (halfway cases, over- and underflow); padded, BOM-led and spelled-out ones."""
     import itertools
     import random
 
@@ -125,26 +127,43 @@ def _tokens() -> list[str]:
             token += rnd.choice("eE") + rnd.choice(["", "+", "-"]) + str(rnd.randint(0, 400))
         tokens.add(token)
     tokens |= {"2.4703282292062327e-324", "2.4703282292062328e-324", "9007199254740993"}
-    return sorted(tokens)
+    tokens |= {"nan", "-inf", "Infinity", "NaN", "1_000", "0x1p3", "1,5", "1d5"}
+    out = {t.encode() for t in tokens}
+    other = [bytes([b]) for b in range(256) if b not in b",\n\r"]
+    for _ in range(3000):
+        picks = [rnd.choice(other) if rnd.random() < 0.3 else rnd.choice(alphabet).encode()]
+        picks += [rnd.choice(alphabet).encode() for _ in range(rnd.randint(0, 6))]
+        rnd.shuffle(picks)
+        pad = [b"", b" ", b"\t", b"\x0b", b"\xa0", b"\x00", b"\xef\xbb\xbf"]
+        out.add(rnd.choice(pad) + b"".join(picks) + rnd.choice(pad[:4]))
+    return sorted(out)
 
 
-def test_pyarrow_takes_exactly_the_strict_grammars_tokens_and_rounds_as_float() -> None:
-    # The fast path's promise: on the bytes it lets through, pyarrow accepts a token if
-    # and only if the strict grammar does, and gives Python's float of it, sign included
-    # (a token that overflows comes back infinite, which parse_numeric_block refuses).
+def test_pyarrow_takes_exactly_the_strict_grammars_tokens_and_rounds_as_float(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The pyarrow path checks no byte of a block (module docstring): it relies on pyarrow
+    # accepting a token only if the strict grammar accepts it (spaces and tabs around it
+    # stripped, as the strict parser strips them) and giving float()'s value, sign
+    # included; everything else (a NaN, an overflow to inf, a BOM) must come back None.
     pytest.importorskip("pyarrow")
     from xentcli.io.text import _NUMBER
 
+    monkeypatch.setattr(fastparse, "FAST_MIN_BYTES", 0)
     strict = re.compile(_NUMBER)
     wrong = []
-    for token in _tokens():
-        got = fastparse._with_pyarrow(token.encode() + b"\n", ",", 1)
-        if strict.fullmatch(token) is None:
+    for i, token in enumerate(_tokens()):
+        second = i % 2  # the token on line 1, or on line 2 (after a byte-order mark's place)
+        got = fastparse.parse_numeric_block(b"7,0\n" * second + token + b",0\n", ",", 2)
+        got = got if got is None else got[second:]
+        text = token.decode("latin-1").strip(" \t")
+        valid = token.isascii() and strict.fullmatch(text) is not None
+        if not valid or not np.isfinite(float(text)):
             if got is not None:
                 wrong.append((token, got))
             continue
-        want = float(token)
-        same = got is not None and got.shape == (1, 1) and got[0, 0] == want
+        want = float(text)
+        same = got is not None and got.shape == (1, 2) and got[0, 0] == want
         if not (same and got is not None and np.signbit(got[0, 0]) == np.signbit(want)):
             wrong.append((token, got))
     assert wrong == []

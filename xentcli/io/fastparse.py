@@ -1,27 +1,32 @@
-"""A fast path for plain numeric text blocks, vouched for byte by byte.
+"""A fast path for plain numeric text blocks: a compiled parser where it is as strict as
+the strict parser.
 
 The strict parser (``xentcli.io.text``) reads about 4 MB/s: it checks every field against
-the number grammar in Python. Almost every real file is nothing but digits, signs, dots,
-exponents, delimiters and newlines, and for such a block a compiled parser gives exactly
-the strict parser's result: every token it accepts is one the strict grammar accepts, and
-both round correctly. So a block is handed to a compiled parser only when
+the number grammar in Python. Almost every real file is nothing but numbers, delimiters
+and line ends, and for such a block a compiled parser gives exactly the strict parser's
+result, provided every token it accepts is one the strict grammar accepts, rounded the
+same way, and its rows are the file's lines. Two parsers can do that:
 
-- it contains no byte outside ``0-9 . e E + -``, the delimiter and line ends (no quotes,
-  no letters, so no ``nan``/``inf``/``1_000``/hex/non-ASCII digits), and no blank line
-  (so row ``i`` is physical line ``first_line + i``);
-- the parser returns exactly one row per line and the expected number of columns;
-- no value is infinite (a finite-looking token that overflows float64, which the strict
-  parser must report).
+- **pyarrow** (the ``xentcli[fast]`` extra, about 400 MB/s here, for blocks of more than
+  one column once the input is 2 MB or more). Called with float64 columns, no null
+  markers, no quoting and no skipping of blank lines, it accepts exactly the tokens of
+  the strict grammar (``[+-]?(digits[.digits]|.digits)([eE][+-]?digits)?``), with spaces
+  or tabs around them (which the strict parser strips too), plus ``nan``/``inf``
+  spellings (refused below), and gives Python's ``float`` of each, sign included.
+  tests/test_fastparse.py checks that on arbitrary bytes. So only the line structure is
+  checked (:func:`_lines`): no lone CR, which pyarrow takes for a line end, no byte-order
+  mark, which it skips at the start.
+- **NumPy's** ``loadtxt`` (about 30 MB/s) is more lenient (``nan``, ``1_000``, ...), so it
+  only sees blocks with no byte outside ``0-9 . e E + -``, the delimiter and line ends,
+  and no blank line (:func:`_vouched`). A block of one column of plain integers (a
+  labels file) is parsed by NumPy arithmetic on its digits instead (:func:`_with_ints`).
 
-Anything else (a ragged row, ``1e``, ``--1``, an empty field) makes the parser fail or the
-checks above reject its result, and the block is re-read by the strict parser, which
-names the line and column. The compiled parser is pyarrow when it is installed (the
-``xentcli[fast]`` extra, about 350 MB/s here) and NumPy's ``loadtxt`` otherwise (about
-30 MB/s); see benchmarks/RESULTS.md. On this alphabet pyarrow accepts exactly the
-strict grammar's tokens (``[+-]?(digits[.digits]|.digits)([eE][+-]?digits)?``) and
-rounds them as Python's ``float`` does (tests/test_fastparse.py checks both). A block of
-one column of plain integers (a labels file) is parsed by NumPy arithmetic on its digits
-instead (:func:`_with_ints`).
+Either way the result must have one row per line and the expected number of columns,
+and no infinite value (a finite-looking token that overflows float64, which the strict
+parser must report; a NaN or infinity spelled out is the strict parser's to read).
+Anything else (a ragged row, ``1e``, ``--1``, an empty field) makes the parser fail or
+these checks reject its result, and the block is re-read by the strict parser, which
+names the line and column. See benchmarks/RESULTS.md for the rates.
 """
 
 from __future__ import annotations
@@ -74,6 +79,18 @@ def _vouched(block: bytes, delimiter: str) -> int | None:
         if (gaps == 1).any() or ((gaps == 2) & (raw[ends[1:] - 1] == 13)).any():
             return None
     return int(ends.size) + (0 if block.endswith(b"\n") else 1)
+
+
+def _lines(block: bytes) -> int | None:
+    """The number of lines of a block that pyarrow may read, or None: one whose lines
+    are rows to pyarrow as to the strict parser (no lone CR, which pyarrow takes for a
+    line end; no blank first line) and that does not start with a byte-order mark
+    (which pyarrow skips there)."""
+    if block.startswith((b"\n", b"\r", b"\xef\xbb\xbf")):
+        return None
+    if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
+        return None
+    return count_newlines(block) + (0 if block.endswith(b"\n") else 1)
 
 
 def _with_pyarrow(block: bytes, delimiter: str, ncols: int) -> NDArray[Any] | None:
@@ -200,15 +217,24 @@ def parse_numeric_block(
     the block is not plain (the caller then uses the strict parser). ``read_so_far``
     (bytes of the input before this block) and ``total`` (the input's size, when it is a
     file) decide whether pyarrow is worth loading."""
-    rows = _vouched(block, delimiter) if block else None
-    if rows is None:
+    if not block:
         return None
-    values = _with_ints(block) if ncols == 1 else None
     big = read_so_far + len(block) >= FAST_MIN_BYTES or (total or 0) >= FAST_MIN_FILE_BYTES
-    if values is None and delimiter != "whitespace" and big and fast_reader_available():
-        values = _with_pyarrow(block, delimiter, ncols)
-    if values is None:
-        values = _with_numpy(block, delimiter)
+    fast = delimiter != "whitespace" and big and fast_reader_available()
+    if fast and ncols > 1:
+        # pyarrow is as strict as the grammar itself (module docstring): only the line
+        # structure needs checking, not every byte.
+        rows = _lines(block)
+        values = _with_pyarrow(block, delimiter, ncols) if rows is not None else None
+    else:
+        rows = _vouched(block, delimiter)
+        if rows is None:
+            return None
+        values = _with_ints(block) if ncols == 1 else None
+        if values is None and fast:
+            values = _with_pyarrow(block, delimiter, ncols)
+        if values is None:
+            values = _with_numpy(block, delimiter)
     if values is None or values.shape != (rows, ncols) or not np.isfinite(values).all():
         return None
     return np.ascontiguousarray(values, dtype=np.float64)

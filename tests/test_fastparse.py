@@ -151,7 +151,7 @@ def test_pyarrow_takes_exactly_the_strict_grammars_tokens_and_rounds_as_float(
 
     monkeypatch.setattr(fastparse, "FAST_MIN_BYTES", 0)
     strict = re.compile(_NUMBER)
-    wrong = []
+    wrong: list[tuple[bytes, object]] = []
     for i, token in enumerate(_tokens()):
         second = i % 2  # the token on line 1, or on line 2 (after a byte-order mark's place)
         got = fastparse.parse_numeric_block(b"7,0\n" * second + token + b",0\n", ",", 2)
@@ -189,3 +189,57 @@ def test_fast_blocks_equal_floats_of_their_tokens(
     assert np.array_equal(got, np.array([[float(t) for t in row] for row in tokens]))
     bad = block.replace(b",", b",,", 1)  # an empty field in line 1
     assert fastparse.parse_numeric_block(bad, ",", 7, 0, None) is None
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        b"1,2\n3\r,4\n",  # a lone CR: a line end to pyarrow
+        b"1,2\n\n3,4\n",  # a blank line
+        b"1,2\n \n3,4\n",  # a line of spaces
+        b"\n1,2\n",
+        b"\xef\xbb\xbf1,2\n",  # a byte-order mark, which pyarrow skips
+        b'"1",2\n',  # quotes
+        b"NA,2\n",  # a null marker to pyarrow by default
+        b"1,\n",  # an empty field
+        b"1,2\n3\n",  # a ragged row
+        b"1,2\n3,4,5\n",
+        b"1,2\n3,4,",  # a delimiter that ends the input
+        b"1e400,2\n",  # an overflow
+        b"nan,2\n",
+    ],
+)
+def test_the_pyarrow_path_refuses_what_the_strict_parser_must_read(
+    block: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("pyarrow")
+    monkeypatch.setattr(fastparse, "FAST_MIN_BYTES", 0)
+    assert fastparse.parse_numeric_block(block, ",", 2) is None
+
+
+@pytest.mark.parametrize(
+    "block", [b"1,2\n\n3,4\n", b'"1",2\n', b"NA,2\n", b",2\n", b"1,2\n3\r\r\n"]
+)
+def test_pyarrow_is_called_so_that_blank_lines_nulls_and_quotes_are_errors(
+    block: bytes,
+) -> None:
+    # The options of the call itself (the line checks before it would refuse some of
+    # these too): a blank line is not skipped, nothing is a null, a quote is a byte.
+    pytest.importorskip("pyarrow")
+    assert fastparse._with_pyarrow(block, ",", 2) is None
+
+
+def test_a_block_of_several_pyarrow_chunks_is_assembled_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # pyarrow parses a block in units of BLOCK_SIZE bytes; each column comes back in
+    # several chunks, which must land at their rows.
+    pytest.importorskip("pyarrow")
+    monkeypatch.setattr(fastparse, "FAST_MIN_BYTES", 0)
+    monkeypatch.setattr(fastparse, "BLOCK_SIZE", 4096)
+    rng = np.random.default_rng(3)
+    values = rng.standard_normal((20_000, 3))
+    block = "\n".join(",".join(map(repr, row)) for row in values.tolist()).encode()
+    got = fastparse.parse_numeric_block(block, ",", 3)
+    assert got is not None
+    assert np.array_equal(got, values)

@@ -441,3 +441,42 @@ def test_number_like_classes_option_names_the_label_column_on_every_line(
     assert [s["label"] for s in a["samples"]] == [2, 1, 0, 0]
     assert a["samples"] == b["samples"]
     assert a["summary"] == b["summary"]
+
+
+@pytest.mark.parametrize("fast_from", [0, 1 << 40])  # pyarrow for every block, or NumPy
+def test_a_field_longer_than_the_limit_is_an_error_on_the_fast_path_too(
+    run_xent: Run, in_tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_from: int
+) -> None:
+    # Review (session 6): the strict parser refuses a field of more than FIELD_LIMIT
+    # characters; both compiled parsers read it (a 1.1 MB run of digits) as a number.
+    from xentcli.io import fastparse
+    from xentcli.io.text import FIELD_LIMIT
+
+    monkeypatch.setattr(fastparse, "FAST_MIN_BYTES", fast_from)
+    monkeypatch.setattr(fastparse, "FAST_MIN_FILE_BYTES", fast_from)
+    long = b"0" * FIELD_LIMIT + b"1"
+    (in_tmp_path / "x.csv").write_bytes(b"1,2\n" * 3 + b"5," + long + b"\n" + b"1,2\n" * 3)
+    (in_tmp_path / "y.csv").write_text("0\n" * 7)
+    error(run_xent("loss", "x.csv", "-l", "y.csv", "-s"), 65, "x.csv line 4: a field is longer")
+    # At the limit it is read (as the strict parser does), and wide rows are not refused.
+    block = b"5," + long[1:] + b"\n" + b",".join([b"1.5"] * 300_000) + b"\n"
+    assert not fastparse._long_field(block, ",")
+    assert fastparse._long_field(block.replace(b"5,", b"5", 1), ",")
+
+
+@pytest.mark.parametrize(
+    "first",
+    [" 0", "0 ", "\t0", '"0"', '" 0"', "0.0 "],
+    ids=["lead", "trail", "tab", "q", "qs", "f"],
+)
+def test_a_padded_or_quoted_first_label_is_a_label_not_a_header(
+    run_xent: Run, in_tmp_path: Path, first: str
+) -> None:
+    # Review (session 6): the fast labels reader took any first line it could not parse
+    # for a header and dropped it, where the strict reader reads " 0" or '"0"' as label 0.
+    (in_tmp_path / "x.csv").write_text("1,2,3\n4,5,6\n0.5,-inf,2\n")
+    (in_tmp_path / "y.csv").write_text(f"{first}\n1\n2\n")
+    (in_tmp_path / "z.csv").write_text("0\n1\n2\n")
+    got = summary(run_xent("loss", "x.csv", "-l", "y.csv", "-s", "-f", "json"))
+    want = summary(run_xent("loss", "x.csv", "-l", "z.csv", "-s", "-f", "json"))
+    assert got == want

@@ -7,21 +7,23 @@ and line ends, and for such a block a compiled parser gives exactly the strict p
 result, provided every token it accepts is one the strict grammar accepts, rounded the
 same way, and its rows are the file's lines. Two parsers can do that:
 
-- **pyarrow** (the ``xentcli[fast]`` extra, about 400 MB/s here, for blocks of more than
-  one column once the input is 2 MB or more). Called with float64 columns, no null
-  markers, no quoting and no skipping of blank lines, it accepts exactly the tokens of
+- **pyarrow** (the ``xentcli[fast]`` extra, about 400 MB/s here, once the input is 2 MB
+  or more). Called with float64 columns, no null markers, no quoting and no skipping of
+  blank lines, it accepts exactly the tokens of
   the strict grammar (``[+-]?(digits[.digits]|.digits)([eE][+-]?digits)?``), with spaces
   or tabs around them (which the strict parser strips too), plus ``nan``/``inf``
   spellings (refused below), and gives Python's ``float`` of each, sign included.
-  tests/test_fastparse.py checks that on arbitrary bytes. So only the line structure is
-  checked (:func:`_lines`): no lone CR, which pyarrow takes for a line end, no byte-order
-  mark, which it skips at the start.
+  tests/test_fastparse.py checks that on arbitrary bytes. So a block of more than one
+  column is checked for its line structure only (:func:`_lines`): no lone CR, which
+  pyarrow takes for a line end, no byte-order mark, which it skips at the start. A
+  one-column block (labels) gets the full byte check below first.
 - **NumPy's** ``loadtxt`` (about 30 MB/s) is more lenient (``nan``, ``1_000``, ...), so it
   only sees blocks with no byte outside ``0-9 . e E + -``, the delimiter and line ends,
   and no blank line (:func:`_vouched`). A block of one column of plain integers (a
   labels file) is parsed by NumPy arithmetic on its digits instead (:func:`_with_ints`).
 
-Either way the result must have one row per line and the expected number of columns,
+Either way no field may be longer than the strict parser's limit (``FIELD_LIMIT``
+characters), the result must have one row per line and the expected number of columns,
 and no infinite value (a finite-looking token that overflows float64, which the strict
 parser must report; a NaN or infinity spelled out is the strict parser's to read).
 Anything else (a ragged row, ``1e``, ``--1``, an empty field) makes the parser fail or
@@ -39,10 +41,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from xentcli.io.text import FIELD_LIMIT
+
 _NUMERIC = b"0123456789.eE+-\r\n"
 _HAS_FAST: bool | None = None
-#: A pipe's first blocks go to NumPy until this much text has been read: pyarrow's
-#: import (~50 ms) costs what NumPy's loadtxt takes for ~2 MB.
+#: Text before a pipe's block, and the block, of less than this go to NumPy (pyarrow's
+#: import, ~50 ms, costs what NumPy's loadtxt takes for ~2 MB); with 4 MB blocks, only a
+#: short pipe does.
 FAST_MIN_BYTES = 2 << 20
 #: A file known to be at least this long is read with pyarrow from its first block.
 FAST_MIN_FILE_BYTES = 2 << 20
@@ -81,6 +86,22 @@ def _vouched(block: bytes, delimiter: str) -> int | None:
     return int(ends.size) + (0 if block.endswith(b"\n") else 1)
 
 
+def _long_field(block: bytes, delimiter: str) -> bool:
+    """Whether a field of the block is longer than ``FIELD_LIMIT`` characters, which the
+    strict parser (Python's csv module) refuses and the compiled parsers would read.
+
+    A field that long spans a whole aligned window of ``FIELD_LIMIT // 2`` bytes with no
+    line end in it; only when some window has none (a very wide row, or such a field) are
+    the fields measured."""
+    half = FIELD_LIMIT // 2
+    if all(block.find(b"\n", a, a + half) >= 0 for a in range(0, len(block) - half + 1, half)):
+        return False
+    raw = np.frombuffer(block, dtype=np.uint8)
+    seps = np.flatnonzero((raw == ord(delimiter)) | (raw == 10) | (raw == 13))
+    edges = np.concatenate(([-1], seps, [raw.size]))
+    return bool((np.diff(edges) - 1).max() > FIELD_LIMIT)
+
+
 def _lines(block: bytes) -> int | None:
     """The number of lines of a block that pyarrow may read, or None: one whose lines
     are rows to pyarrow as to the strict parser (no lone CR, which pyarrow takes for a
@@ -103,7 +124,7 @@ def _with_pyarrow(block: bytes, delimiter: str, ncols: int) -> NDArray[Any] | No
             pa.py_buffer(block),
             read_options=pacsv.ReadOptions(column_names=names, block_size=BLOCK_SIZE),
             # A blank line is a row of one empty field (an error), never skipped: rows
-            # stay lines (the byte checks refuse blank lines already).
+            # stay lines.
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, quote_char=False, ignore_empty_lines=False
             ),
@@ -217,7 +238,7 @@ def parse_numeric_block(
     the block is not plain (the caller then uses the strict parser). ``read_so_far``
     (bytes of the input before this block) and ``total`` (the input's size, when it is a
     file) decide whether pyarrow is worth loading."""
-    if not block:
+    if not block or (delimiter != "whitespace" and _long_field(block, delimiter)):
         return None
     big = read_so_far + len(block) >= FAST_MIN_BYTES or (total or 0) >= FAST_MIN_FILE_BYTES
     fast = delimiter != "whitespace" and big and fast_reader_available()

@@ -140,6 +140,21 @@ def _compact(values: NDArray[np.float64]) -> NDArray[Any]:
     return values
 
 
+def _is_header(line: bytes, names: tuple[str, ...] | None) -> bool:
+    """Whether the first line of a labels file, which the fast parser refused, is one
+    the strict reader takes for a header: not when it names a class, and not when its
+    fields are numbers the fast parser does not take (padded, quoted, ``nan``): the strict
+    reader reads those as labels."""
+    try:
+        rows = read_rows(line.decode("utf-8", "replace"), ",", "labels")
+    except DataError:
+        return False
+    fields = rows.fields[0] if rows.fields else []
+    if names and any(f in names for f in fields):
+        return False
+    return not all(is_number(f) for f in fields)
+
+
 def _numeric_labels(
     data: bytes, names: tuple[str, ...] | None = None
 ) -> tuple[NDArray[Any], int] | None:
@@ -153,9 +168,8 @@ def _numeric_labels(
     first = data[: nl + 1] if nl >= 0 else data
     skip = 0
     if first.strip() and parse_numeric_block(first, ",", first.count(b",") + 1) is None:
-        token = first.strip().decode("utf-8", "replace").strip('"')
-        if names and token in names:
-            return None  # a label given by name: the strict reader handles names
+        if not _is_header(first, names):
+            return None  # labels the fast path does not take: the strict reader reads all
         skip = len(first)  # a header such as "label"
     body = data[skip:]
     if not body.strip():
@@ -260,8 +274,7 @@ class StreamedLabels:
             line = first[: nl + 1] if nl >= 0 else first
             skip = 0
             if line.strip() and parse_numeric_block(line, ",", 1) is None:
-                token = line.strip().decode("utf-8", "replace").strip('"')
-                if (names and token in names) or b"," in line:
+                if not _is_header(line, names) or b"," in line:
                     fh.close()
                     return None
                 skip = len(line)  # a header such as "label"

@@ -224,6 +224,25 @@ def test_result_does_not_depend_on_chunks_threads_or_layout(
         np.testing.assert_array_equal(got[1], want[1])
 
 
+@pytest.mark.parametrize("c", [8, 10, 16, 20])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transposed_sums_do_not_depend_on_the_rows_of_a_chunk(
+    c: int, dtype: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The transposed layout sums the C terms of every row with one reduction over axis
+    # 0, which NumPy runs row by row only while a chunk has two rows or more (one row:
+    # pairwise from 8 terms). Chunks of every size from 1 to 40 rows against one chunk.
+    rng = np.random.default_rng(c)
+    x = (rng.standard_normal((240, c)) * 10.0 ** rng.integers(-3, 3, (240, c))).astype(dtype)
+    y = rng.integers(0, c, 240)
+    want = logits_nll(x, y)[0]
+    monkeypatch.setattr(kernel, "PARALLEL_ELEMENTS", 1 << 40)
+    itemsize = np.dtype(kernel.work_dtype(np.dtype(dtype))).itemsize
+    for rows in [*range(1, 41), 97]:
+        monkeypatch.setattr(kernel, "CHUNK_BYTES_TRANSPOSED", rows * c * itemsize)
+        np.testing.assert_array_equal(logits_nll(x, y)[0], want, err_msg=f"{rows} rows")
+
+
 @pytest.mark.parametrize(
     ("bad", "message"),
     [(np.nan, "NaN logit for class 1"), (np.inf, r"\+inf logit for class 1"), (None, "-inf")],

@@ -284,7 +284,7 @@ class _Chunker:
         eq = buf["eq"][: r * c].reshape(c, r)
         key = buf["key"][: r * c].reshape(c, r)
         np.equal(t, m, out=eq)
-        np.multiply(eq, buf["weights"], out=key)
+        np.multiply(eq.view(np.uint8), buf["weights"], out=key)  # no bool -> uint8 cast
         kmax = rb.key[:r]
         key.max(axis=0, out=kmax)
         np.subtract(c, kmax, out=top, dtype=np.int64)
@@ -348,9 +348,13 @@ class _Chunker:
         x.reshape(-1)[top] = 0
         if axis == 1:
             x.sum(axis=1, out=out)
+        elif x.shape[1] > 1:
+            # Row by row, in order (one pass, ~3x faster than a call per row): with two or
+            # more columns the reduction's inner loop runs along the rows.
+            np.add.reduce(x, axis=0, out=out)
         else:
-            # Summed in a fixed order: NumPy's sum over axis 0 switches between row by row
-            # and pairwise with the shape, so the last bit would depend on the chunk.
+            # One column: the reduction runs down it, pairwise from 8 terms on, which would
+            # round differently from the same row summed inside a bigger chunk.
             np.copyto(out, x[0])
             for row in x[1:]:
                 out += row

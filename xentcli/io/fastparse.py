@@ -134,6 +134,9 @@ def _with_pyarrow(block: bytes, delimiter: str, ncols: int) -> NDArray[Any] | No
                 null_values=[],
                 strings_can_be_null=False,
             ),
+            # malloc, not pyarrow's default mimalloc: a 2 GB pipe took 10.9 s against
+            # 12.0, at 223-242 against 235-257 MiB peak RSS (two runs each).
+            memory_pool=pa.system_memory_pool(),
         )
     except Exception:  # any failure: the strict parser will say why
         return None

@@ -35,7 +35,9 @@ SIMD. There the first argmax is found without ``argmax`` (which would transpose 
 ``C - max_j((x_j == m) * (C - j))`` over uint8.
 
 Validation comes free: a row whose maximum is not finite holds a NaN or ``+inf``, or is
-all ``-inf``; only then is the chunk checked in detail, to name the row and the problem.
+all ``-inf``, and then the least or the greatest row maximum of the chunk is not finite
+(``_bounds``, which ``_shift`` needs anyway); only then is the chunk checked in detail,
+to name the row and the problem.
 """
 
 from __future__ import annotations
@@ -252,11 +254,12 @@ class _Chunker:
         m, xt = rb.m[:r], rb.xt[:r]
         np.add(base, top, out=idx)
         src.reshape(-1).take(idx, out=m)
-        if not _all_finite(m):
+        lo, hi = _bounds(m)
+        if not (np.isfinite(lo) and np.isfinite(hi)):
             _explain(self.logits, a, a + r)
         np.add(base, y, out=idx)
         src.reshape(-1).take(idx, out=xt)
-        shift, scale = self._shift(m, rb)
+        shift, scale = self._shift(m, lo, hi, rb)
         if shift is not None:
             np.subtract(src, shift[:, None], out=x)
             src = x
@@ -278,7 +281,8 @@ class _Chunker:
         np.copyto(t, z.T, casting="unsafe")
         m = rb.m[:r]
         t.max(axis=0, out=m)
-        if not _all_finite(m):
+        lo, hi = _bounds(m)
+        if not (np.isfinite(lo) and np.isfinite(hi)):
             _explain(self.logits, a, a + r)
         # The first argmax: the largest key (C - j) among the entries equal to the max.
         eq = buf["eq"][: r * c].reshape(c, r)
@@ -292,7 +296,7 @@ class _Chunker:
         np.multiply(y, r, out=idx)
         idx += ar
         t.reshape(-1).take(idx, out=xt)
-        shift, scale = self._shift(m, rb)
+        shift, scale = self._shift(m, lo, hi, rb)
         if shift is not None:
             t -= shift
         np.multiply(top, r, out=idx)
@@ -300,7 +304,9 @@ class _Chunker:
         rest = self._exp_sum(t, t, idx, scale, axis=0, out=rb.rest[:r], rb=rb)
         return m, xt, rest
 
-    def _shift(self, m: NDArray[Any], rb: _Rows) -> tuple[NDArray[Any] | None, NDArray[Any] | None]:
+    def _shift(
+        self, m: NDArray[Any], lo: float, hi: float, rb: _Rows
+    ) -> tuple[NDArray[Any] | None, NDArray[Any] | None]:
         """What to subtract from each row before ``exp`` (None: nothing), and the factor
         ``exp(shift - m)`` that turns the sum into one relative to the row maximum.
 
@@ -318,7 +324,7 @@ class _Chunker:
         if self.temperature != 1 or self.work != np.float32:
             return m, None
         scale = rb.scale[: m.shape[0]]
-        if m.min() >= NO_SHIFT_MIN and m.max() <= self.no_shift_max:
+        if lo >= NO_SHIFT_MIN and hi <= self.no_shift_max:
             np.negative(m, out=scale)
             np.exp(scale, out=scale)
             return None, scale
@@ -365,13 +371,11 @@ class _Chunker:
         return scaled
 
 
-def _all_finite(m: NDArray[Any]) -> bool:
-    """Whether every row maximum is finite: one float64 sum, which a NaN or an infinity
-    makes non-finite (only huge float64 maxima, which can overflow it, need the check
-    value by value)."""
-    with np.errstate(invalid="ignore"):  # inf + -inf: a NaN, which is the answer
-        total = m.sum(dtype=np.float64)
-    return bool(np.isfinite(total)) or bool(np.isfinite(m).all())
+def _bounds(m: NDArray[Any]) -> tuple[float, float]:
+    """The least and the greatest row maximum: both finite exactly when every row
+    maximum is (``min`` and ``max`` propagate a NaN; a row of ``-inf`` or with a
+    ``+inf`` gives an infinite one). ``_shift`` reads them too."""
+    return float(m.min()), float(m.max())
 
 
 def _explain(logits: NDArray[Any], a: int, b: int) -> None:

@@ -123,14 +123,14 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str], int, str]] = [
         {"labels.csv": labels_with(4, "2.5")},
         ["{S}/logits.csv", "-l", "labels.csv"],
         65,
-        "labels.csv line 4: label 2.5 is not a whole number; labels are class indices",
+        "labels.csv line 4: label '2.5' is not a whole number; labels are class indices",
     ),
     (
         "non_integer_label_scientific",
         {"labels.csv": "0\n2.5e0\n1\n"},
         ["logits.csv", "-l", "labels.csv"],
         65,
-        "labels.csv line 2: label 2.5 is not a whole number",
+        "labels.csv line 2: label '2.5e0' is not a whole number",  # as written
     ),
     (
         "non_integer_label_npy",

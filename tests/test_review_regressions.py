@@ -480,3 +480,43 @@ def test_a_padded_or_quoted_first_label_is_a_label_not_a_header(
     got = summary(run_xent("loss", "x.csv", "-l", "y.csv", "-s", "-f", "json"))
     want = summary(run_xent("loss", "x.csv", "-l", "z.csv", "-s", "-f", "json"))
     assert got == want
+
+
+@pytest.mark.parametrize(
+    ("label", "message"),
+    [("1.50", "label '1.50' is not a whole number"), ("5e18", "label 5e18 is out of range")],
+)
+@pytest.mark.parametrize("where", ["file", "streamed file", "column"])
+def test_a_bad_label_read_fast_is_reported_as_the_strict_reader_words_it(
+    run_xent: Run,
+    in_tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    label: str,
+    message: str,
+    where: str,
+) -> None:
+    # Review (session 6): a fractional label read by a fast path was reported from its
+    # float value ("label 1.5 ..., 2 more labels ..."), the strict reader quotes the
+    # token ("label '1.5' ..."). The fast paths now hand such blocks to the strict reader.
+    from xentcli.io import blocks, fastparse, inputs, labels
+
+    monkeypatch.setattr(fastparse, "FAST_MIN_BYTES", 0)
+    monkeypatch.setattr(blocks, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(inputs, "STREAM_LABELS_BYTES", 0)
+    monkeypatch.setattr(labels, "LABEL_BLOCK", 16)
+    ys = ["0", "1", "2"] * 10
+    ys[17] = ys[25] = label
+    rows = [f"{0.5 * i},{-i},{i % 3 + 0.25}" for i in range(30)]
+    if where == "column":
+        text = "".join(f"{r},{y}\n" for r, y in zip(rows, ys, strict=True))
+        (in_tmp_path / "x.csv").write_text(text)
+        args = ["loss", "x.csv", "--label-col", "-1", "-s"]
+    else:
+        (in_tmp_path / "x.csv").write_text("".join(r + "\n" for r in rows))
+        (in_tmp_path / "y.csv").write_text("\n".join(ys) + "\n")
+        if where == "file":
+            monkeypatch.setattr(inputs, "STREAM_LABELS_BYTES", 1 << 30)
+        args = ["loss", "x.csv", "-l", "y.csv", "-s"]
+    result = run_xent(*args)
+    error(result, 65, f"line 18: {message}")
+    assert "more" not in result.stderr

@@ -63,6 +63,15 @@ def fast_reader_available() -> bool:
     return _HAS_FAST
 
 
+def whole_numbers(values: NDArray[np.float64]) -> bool:
+    """Whether every value is a class index the strict reader accepts (a whole number of
+    at most 2**62). Labels that are not are re-read by it, so that its error, which
+    quotes the token as written, is the one given whichever parser read the block."""
+    if not values.size:
+        return True
+    return bool(np.array_equal(values, np.round(values))) and float(np.abs(values).max()) <= 2**62
+
+
 def count_newlines(block: bytes) -> int:
     """``block.count(b"\\n")``, several times faster (NumPy compares bytes in SIMD)."""
     return int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == 10))

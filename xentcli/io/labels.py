@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from xentcli.errors import DataError
 from xentcli.io.blocks import Locator, read_bytes
-from xentcli.io.fastparse import parse_numeric_block
+from xentcli.io.fastparse import parse_numeric_block, whole_numbers
 from xentcli.io.npy import load_npy, load_npz
 from xentcli.io.sources import Source
 from xentcli.io.text import decode, is_number, read_rows, text_delimiter
@@ -186,6 +186,8 @@ def _numeric_labels(
         values = parse_numeric_block(body[start:end], ",", width, start)
         if values is None or at + len(values) > rows:
             return None
+        if width == 1 and not whole_numbers(values[:, 0]):
+            return None  # a bad class index: the strict reader names it as written
         block = values[:, 0] if width == 1 else values
         if out.dtype == np.int32:
             compact = _compact(block)
@@ -300,7 +302,7 @@ class StreamedLabels:
                 continue  # no whole line yet
             body, self.pending = self.pending[:end], self.pending[end:]
             values = parse_numeric_block(body, ",", 1, self.read_bytes)
-            if values is None:
+            if values is None or not whole_numbers(values[:, 0]):
                 raise NotPlain
             return _compact(values[:, 0])
         return None

@@ -20,7 +20,7 @@ import numpy as np
 from xentcli.errors import DataError, UsageError
 from xentcli.io import blocks
 from xentcli.io.blocks import Block, Locator, ScoreStream, read_bytes
-from xentcli.io.fastparse import count_newlines, parse_numeric_block
+from xentcli.io.fastparse import count_newlines, parse_numeric_block, whole_numbers
 from xentcli.io.npy import MAX_HEADER
 from xentcli.io.npystream import npy_stream, npz_stream
 from xentcli.io.sources import STDIN_NAME, Format, detect_format, open_input
@@ -255,6 +255,9 @@ def _parse_block(
 ) -> Block | None:
     """``read``: the bytes of the input before this block, and its size if known."""
     values = parse_numeric_block(block, delim, n_fields, *read) if fast else None
+    label = side_index.get("label")
+    if values is not None and label is not None and not whole_numbers(values[:, label]):
+        values = None  # a bad label: the strict reader names it as written
     if values is not None:
         side: dict[str, Any] = {role: values[:, i] for role, i in side_index.items()}
         if side_index:

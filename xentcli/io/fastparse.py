@@ -9,10 +9,10 @@ same way, and its rows are the file's lines. Two parsers can do that:
 
 - **pyarrow** (the ``xentcli[fast]`` extra, about 400 MB/s here, once the input is 2 MB
   or more). Called with float64 columns, no null markers, no quoting and no skipping of
-  blank lines, it accepts exactly the tokens of
-  the strict grammar (``[+-]?(digits[.digits]|.digits)([eE][+-]?digits)?``), with spaces
-  or tabs around them (which the strict parser strips too), plus ``nan``/``inf``
-  spellings (refused below), and gives Python's ``float`` of each, sign included.
+  blank lines, it accepts exactly the tokens of the strict grammar
+  (``[+-]?(digits[.digits]|.digits)([eE][+-]?digits)?``), with spaces or tabs around
+  them (which the strict parser strips too), plus ``nan``/``inf`` spellings (refused
+  below), and gives Python's ``float`` of each, sign included.
   tests/test_fastparse.py checks that on arbitrary bytes. So a block of more than one
   column is checked for its line structure only (:func:`_lines`): no lone CR, which
   pyarrow takes for a line end, no byte-order mark, which it skips at the start. A
@@ -45,9 +45,9 @@ from xentcli.io.text import FIELD_LIMIT
 
 _NUMERIC = b"0123456789.eE+-\r\n"
 _HAS_FAST: bool | None = None
-#: Text before a pipe's block, and the block, of less than this go to NumPy (pyarrow's
-#: import, ~50 ms, costs what NumPy's loadtxt takes for ~2 MB); with 4 MB blocks, only a
-#: short pipe does.
+#: A pipe's blocks go to NumPy while the text read so far, the block included, is less
+#: than this (pyarrow's import, ~50 ms, costs what NumPy's loadtxt takes for ~2 MB): with
+#: 4 MB blocks, only a pipe shorter than that.
 FAST_MIN_BYTES = 2 << 20
 #: A file known to be at least this long is read with pyarrow from its first block.
 FAST_MIN_FILE_BYTES = 2 << 20

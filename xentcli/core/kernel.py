@@ -36,12 +36,13 @@ SIMD. There the first argmax is found without ``argmax`` (which would transpose 
 
 Validation comes free: a row whose maximum is not finite holds a NaN or ``+inf``, or is
 all ``-inf``, and then the least or the greatest row maximum of the chunk is not finite
-(``_bounds``, which ``_shift`` needs anyway); only then is the chunk checked in detail,
-to name the row and the problem.
+(``_Chunker._bounds``, which ``_shift`` needs anyway); only then is the chunk checked
+in detail, to name the row and the problem.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -254,9 +255,7 @@ class _Chunker:
         m, xt = rb.m[:r], rb.xt[:r]
         np.add(base, top, out=idx)
         src.reshape(-1).take(idx, out=m)
-        lo, hi = _bounds(m)
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            _explain(self.logits, a, a + r)
+        lo, hi = self._bounds(m, a)
         np.add(base, y, out=idx)
         src.reshape(-1).take(idx, out=xt)
         shift, scale = self._shift(m, lo, hi, rb)
@@ -281,9 +280,7 @@ class _Chunker:
         np.copyto(t, z.T, casting="unsafe")
         m = rb.m[:r]
         t.max(axis=0, out=m)
-        lo, hi = _bounds(m)
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            _explain(self.logits, a, a + r)
+        lo, hi = self._bounds(m, a)
         # The first argmax: the largest key (C - j) among the entries equal to the max.
         eq = buf["eq"][: r * c].reshape(c, r)
         key = buf["key"][: r * c].reshape(c, r)
@@ -303,6 +300,16 @@ class _Chunker:
         idx += ar
         rest = self._exp_sum(t, t, idx, scale, axis=0, out=rb.rest[:r], rb=rb)
         return m, xt, rest
+
+    def _bounds(self, m: NDArray[Any], a: int) -> tuple[float, float]:
+        """The least and the greatest maximum of the chunk's rows (from row ``a``), which
+        ``_shift`` reads; raises the DataError naming the first bad row when one is not
+        finite, which happens exactly when a row maximum is not (``min`` and ``max``
+        propagate a NaN; a row of ``-inf`` or with a ``+inf`` gives an infinite one)."""
+        lo, hi = float(m.min()), float(m.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            _explain(self.logits, a, a + m.shape[0])
+        return lo, hi
 
     def _shift(
         self, m: NDArray[Any], lo: float, hi: float, rb: _Rows
@@ -369,13 +376,6 @@ class _Chunker:
         scaled = rb.f64b[: out.shape[0]]
         np.multiply(out, scale, out=scaled, dtype=np.float64)  # exact: 24 x 24 bits
         return scaled
-
-
-def _bounds(m: NDArray[Any]) -> tuple[float, float]:
-    """The least and the greatest row maximum: both finite exactly when every row
-    maximum is (``min`` and ``max`` propagate a NaN; a row of ``-inf`` or with a
-    ``+inf`` gives an infinite one). ``_shift`` reads them too."""
-    return float(m.min()), float(m.max())
 
 
 def _explain(logits: NDArray[Any], a: int, b: int) -> None:

@@ -163,10 +163,9 @@ class ExactSum:
     def pair(self) -> tuple[float, float] | None:
         """``(hi, lo)`` as :func:`math.fsum` gives them, or None: a NaN or an infinity
         was added, or the sum is beyond float64's range."""
-        rest = self._buckets.total() if self.finite else None
-        if rest is None:
+        if not self.finite:
             return None
-        total = self.total + rest
+        total = self.total + self._buckets.total()
         try:
             hi = total / _ONE
         except OverflowError:
@@ -227,7 +226,8 @@ def _extract(
 
 
 class _Buckets:
-    """An exact sum of finite float64 values, bucketed by sign and exponent.
+    """An exact sum of finite float64 values (:func:`_extract` checks them first),
+    bucketed by sign and exponent.
 
     Every finite float64 is ``M * 2**(max(e, 1) - 1075)`` with its biased exponent ``e``
     and ``M = frac + (2**52 if e else 0)``. Per bucket (``bits >> 52``) NumPy counts the
@@ -242,7 +242,6 @@ class _Buckets:
         self.lows = np.zeros(4096)
         self.pending = 0
         self.flushed = 0
-        self.finite = True
 
     def add(self, v: NDArray[np.float64]) -> None:
         if not v.size:
@@ -257,17 +256,13 @@ class _Buckets:
         self.highs += np.bincount(bucket, weights=frac >> 26, minlength=4096)
         frac &= 0x3FFFFFF
         self.lows += np.bincount(bucket, weights=frac, minlength=4096)
-        if self.counts[0x7FF] or self.counts[0xFFF]:
-            self.finite = False
 
     def merge(self, other: _Buckets) -> None:
-        self.finite = self.finite and other.finite
         self.flushed += other.flushed + other._held()
 
-    def total(self) -> int | None:
-        """The sum of every value added, in units of ``2**-1074`` (None: an infinity or
-        a NaN was added)."""
-        return self.flushed + self._held() if self.finite else None
+    def total(self) -> int:
+        """The sum of every value added, in units of ``2**-1074``."""
+        return self.flushed + self._held()
 
     def _flush(self) -> int:
         total = self._held()

@@ -81,10 +81,8 @@ def _vouched(block: bytes, delimiter: str) -> int | None:
     """The number of lines of a block of nothing but number bytes and no blank line, or
     None if the block is not that."""
     allowed = _NUMERIC + (b" \t" if delimiter == "whitespace" else delimiter.encode())
-    if block.translate(None, allowed) or block.startswith((b"\n", b"\r")):
+    if block.translate(None, allowed) or not _rows_are_lines(block):
         return None
-    if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
-        return None  # a lone CR: a line end to the strict parser, not to every reader
     raw = np.frombuffer(block, dtype=np.uint8)
     ends = np.flatnonzero(raw == 10)
     if ends.size > 1:
@@ -111,14 +109,20 @@ def _long_field(block: bytes, delimiter: str) -> bool:
     return bool((np.diff(edges) - 1).max() > FIELD_LIMIT)
 
 
-def _lines(block: bytes) -> int | None:
-    """The number of lines of a block that pyarrow may read, or None: one whose lines
-    are rows to pyarrow as to the strict parser (no lone CR, which pyarrow takes for a
-    line end; no blank first line) and that does not start with a byte-order mark
-    (which pyarrow skips there)."""
+def _rows_are_lines(block: bytes) -> bool:
+    """Whether every compiled parser reads the block's lines as the strict parser does,
+    as far as line ends go: no lone CR (a line end to the strict parser and pyarrow, not
+    to every reader), no blank first line, no byte-order mark (which pyarrow skips at
+    the start). Blank lines further on are each parser's check."""
     if block.startswith((b"\n", b"\r", b"\xef\xbb\xbf")):
-        return None
-    if b"\r" in block and block.count(b"\r") != block.count(b"\r\n"):
+        return False
+    return not (b"\r" in block and block.count(b"\r") != block.count(b"\r\n"))
+
+
+def _lines(block: bytes) -> int | None:
+    """The number of lines of a block that pyarrow may read, or None (see
+    :func:`_rows_are_lines`; pyarrow itself refuses blank lines, as it is called)."""
+    if not _rows_are_lines(block):
         return None
     return count_newlines(block) + (0 if block.endswith(b"\n") else 1)
 

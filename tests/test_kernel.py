@@ -9,12 +9,15 @@ digits.
 
 from __future__ import annotations
 
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+
 import mpmath  # type: ignore[import-untyped]
 import numpy as np
 import pytest
 
 import xentcli.core.kernel as kernel
-from xentcli.core.kernel import logits_nll
+from xentcli.core.kernel import logits_nll, nll_totals
 from xentcli.errors import DataError
 
 EPS32 = float(np.finfo(np.float32).eps)  # 2**-23
@@ -222,6 +225,71 @@ def test_result_does_not_depend_on_chunks_threads_or_layout(
         got = logits_nll(xx, y)
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_array_equal(got[1], want[1])
+
+
+@pytest.mark.parametrize("c", [3, 21])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batches_of_chunks_give_what_one_chunk_gives(
+    c: int, dtype: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A thread finishes the rows of a batch of chunks in one go; the batch's chunks may
+    # differ: not shifted, all rows shifted (maxima ~300), some rows below -16.
+    x, y = random_case(1000, c, dtype=dtype, seed=11)
+    x[400:600] += 300
+    x[700::7] -= 40
+    want = logits_nll(x, y)  # small: one chunk, one batch, one thread
+    want_total, want_right = nll_totals(x, y)
+    monkeypatch.setattr(kernel, "CHUNK_BYTES_TRANSPOSED", 128)
+    monkeypatch.setattr(kernel, "CHUNK_BYTES_ROWS", 4096)
+    monkeypatch.setattr(kernel, "PARALLEL_ELEMENTS", 0)
+    for threads, batch in itertools.product((1, 2), (1, 7, 64, 1000)):
+        monkeypatch.setattr(kernel, "_threads", lambda threads=threads: threads)
+        monkeypatch.setattr(kernel, "BATCH_ROWS", batch)
+        got = logits_nll(x, y)
+        np.testing.assert_array_equal(got[0], want[0], err_msg=f"{threads} {batch}")
+        np.testing.assert_array_equal(got[1], want[1])
+        total, right = nll_totals(x, y)
+        assert (total.pair(), right) == (want_total.pair(), want_right)
+
+
+def test_buffers_are_kept_for_the_next_call_and_cleared(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kernel, "PARALLEL_ELEMENTS", 0)
+    monkeypatch.setattr(kernel, "_threads", lambda: 2)
+    monkeypatch.setattr(kernel, "_pool", [])
+    x, y = random_case(5000, 10, seed=3)
+    total, right = nll_totals(x, y)
+    kept = [id(b) for b in kernel._pool]
+    assert len(kept) == 2
+    # The same rows in reverse: the exact sum is the same, and nothing of the first
+    # call's sum or count is left in the buffers it takes again.
+    again, right_again = nll_totals(x[::-1].copy(), y[::-1].copy())
+    assert (again.pair(), right_again) == (total.pair(), right)
+    assert sorted(id(b) for b in kernel._pool) == sorted(kept)
+    for c in (3, 30, 300):
+        logits_nll(*random_case(100, c))
+    assert len(kernel._pool) == kernel.POOL_SETS
+
+
+def test_a_failed_call_leaves_nothing_behind(small_chunks: None) -> None:
+    x, y = random_case(500, 4)
+    bad = x.copy()
+    bad[300, 1] = np.nan
+    total, right = nll_totals(x, y)
+    with pytest.raises(DataError, match="NaN"):
+        nll_totals(bad, y)
+    again, right_again = nll_totals(x, y)
+    assert (again.pair(), right_again) == (total.pair(), right)
+
+
+def test_concurrent_calls_do_not_share_buffers(small_chunks: None) -> None:
+    cases = [random_case(3000, c, seed=c) for c in (4, 10, 40)] * 4
+    want = [(nll_totals(x, y)[0].pair(), logits_nll(x, y)[0].tolist()) for x, y in cases]
+
+    def both(case: tuple[np.ndarray, np.ndarray]) -> tuple[object, list[float]]:
+        return nll_totals(*case)[0].pair(), logits_nll(*case)[0].tolist()
+
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(both, cases)) == want
 
 
 @pytest.mark.parametrize("c", [8, 10, 16, 20])

@@ -4,9 +4,11 @@ For the plain case (logits, class-index labels, no smoothing, no probability vec
 wanted) nothing but ``nll`` and the predicted class is needed, so no (N, C) temporary is
 ever made. Each chunk of rows (1 MiB of work dtype in rows, 2 MiB transposed; it stays
 in the L3 cache while it is read a dozen times) is exponentiated and summed in a
-per-thread buffer; chunks are shared between two threads (NumPy releases the GIL inside
-every ufunc loop, and takes it back between calls: bigger chunks mean fewer handovers,
-which measured faster here than chunks that fit the 512 KiB L2 of a core).
+per-thread buffer, which leaves one value per row; the per-row rest runs once per batch
+of chunks. Batches are shared between two threads (NumPy releases the GIL inside every
+ufunc loop, and takes it back between calls: bigger chunks and batches mean fewer
+handovers, which measured faster here than chunks that fit the 512 KiB L2 of a core).
+The buffers (~9 MiB a thread at most) are kept for the next call (see ``_pool``).
 
 Arithmetic
 ----------
@@ -36,7 +38,7 @@ SIMD. There the first argmax is found without ``argmax`` (which would transpose 
 
 Validation comes free: a row whose maximum is not finite holds a NaN or ``+inf``, or is
 all ``-inf``, and then the least or the greatest row maximum of the chunk is not finite
-(``_Chunker._bounds``, which ``_shift`` needs anyway); only then is the chunk checked
+(which ``_Chunker._shift`` needs anyway); only then is the chunk checked
 in detail, to name the row and the problem.
 """
 
@@ -72,6 +74,9 @@ CHUNK_BYTES_TRANSPOSED = 2 << 20
 CHUNK_BYTES_ROWS = 1 << 20
 #: Rows per chunk at most.
 MAX_ROWS = 32768
+#: Rows of a batch (a thread's unit of work: its chunks, then their per-row finishing
+#: in one go; see ``_Chunker``) at most.
+BATCH_ROWS = 1 << 17
 #: The least float32 row maximum that is not shifted before ``exp`` (see ``_shift``).
 NO_SHIFT_MIN = np.float32(-16.0)
 #: Rows of nll a thread of ``nll_totals`` gathers before summing them.
@@ -104,22 +109,24 @@ def work_dtype(
     return np.dtype(np.float64)
 
 
-def _log1p(rest: NDArray[Any], work: np.dtype[Any], out: NDArray[np.float64], b: _Rows) -> None:
+def _log1p(rest: NDArray[Any], work: np.dtype[Any], out: NDArray[np.float64], b: _Buffers) -> None:
     """``out = log1p(rest)`` in float64, to within a few ``work`` ulps.
 
     For float32 work NumPy's float64 ``log1p`` (scalar, ~15 ns a value) would cost more
     than the chunk pass at C = 10, so use Goldberg's ``log1p(r) = log(u) * r / (u - 1)``
     with ``u = fl32(1 + r)`` and float32's SIMD ``log``: ``u - 1`` is exact in float64,
     and ``u == 1`` means ``log1p(r) = r`` to float32 precision. Every step writes into
-    the thread's row buffers ``b``: no allocation.
+    the thread's row buffers ``b`` (``rest`` may be ``b.f64a``): no allocation.
     """
     n = rest.shape[0]
-    r = b.f64a[:n]
-    np.copyto(r, rest)
+    r = rest
+    if r.dtype != np.float64:
+        r = b.f64a[:n]
+        np.copyto(r, rest)
     if work != np.float32:
         np.log1p(r, out=out)
         return
-    u, w, small = b.f32[:n], b.f64b[:n], b.flag[:n]
+    u, w, small = b.scale[:n], b.f64b[:n], b.flag[:n]
     np.add(r, 1.0, out=w)
     np.copyto(u, w, casting="same_kind")  # rounded to float32
     np.subtract(u, 1.0, out=w, dtype=np.float64)
@@ -131,31 +138,48 @@ def _log1p(rest: NDArray[Any], work: np.dtype[Any], out: NDArray[np.float64], b:
     np.copyto(out, r, where=small)
 
 
-class _Rows:
-    """One thread's buffers of one value per row of a chunk (reused: a fresh array of
-    256 KiB is page-faulted in afresh at every chunk)."""
+class _Buffers:
+    """One thread's work buffers: a chunk's (``chunk`` rows of ``c`` entries, and one
+    value per row) and a batch's (one value per row, ``batch`` rows), in ``work``."""
 
-    def __init__(self, rows: int, work: np.dtype[Any], totals: bool) -> None:
-        self.ar = np.arange(rows, dtype=np.intp)
-        self.idx = np.empty(rows, np.intp)
-        self.m = np.empty(rows, work)
-        self.xt = np.empty(rows, work)
-        self.rest = np.empty(rows, work)
-        self.scale = np.empty(rows, work)
-        self.f32 = np.empty(rows, np.float32)
-        self.f64a = np.empty(rows, np.float64)
-        self.f64b = np.empty(rows, np.float64)
-        self.f64c = np.empty(rows, np.float64)
-        self.flag = np.empty(rows, np.bool_)
-        self.key = np.empty(rows, np.uint8)
+    def __init__(self, c: int, chunk: int, batch: int, work: np.dtype[Any], totals: bool) -> None:
+        self.c, self.chunk, self.batch, self.work, self.totals = c, chunk, batch, work, totals
+        self.x = np.empty(chunk * c, work)
+        if c <= TRANSPOSE_MAX_CLASSES:
+            self.eq = np.empty(chunk * c, np.bool_)
+            self.keys = np.empty(chunk * c, np.uint8)
+            self.weights = np.arange(c, 0, -1, dtype=np.uint8)[:, None]
+        self.ar = np.arange(chunk, dtype=np.intp)
+        self.base = self.ar * c  # the flat index of every row's first entry (row layout)
+        self.idx = np.empty(chunk, np.intp)
+        self.key = np.empty(chunk, np.uint8)
+        self.m = np.empty(batch, work)
+        self.xt = np.empty(batch, work)
+        self.rest = np.empty(batch, work)
+        self.scale = np.empty(batch, work)
+        self.f64a = np.empty(batch, np.float64)
+        self.f64b = np.empty(batch, np.float64)
+        self.f64c = np.empty(batch, np.float64)
+        self.flag = np.empty(batch, np.bool_)
         if totals:
-            # The chunks' nll, staged until STAGE_ROWS of them are summed in one go (small
-            # chunks would each pay the sum's dozen NumPy calls), and predictions.
-            self.stage = np.empty(max(rows, STAGE_ROWS), np.float64)
-            self.staged = 0
-            self.pred = np.empty(rows, np.int64)
+            # The batches' nll, staged until STAGE_ROWS of them are summed in one go (small
+            # batches would each pay the sum's dozen NumPy calls), and predictions.
+            self.stage = np.empty(max(batch, STAGE_ROWS), np.float64)
+            self.pred = np.empty(batch, np.int64)
             self.sum = ExactSum(self.stage.shape[0])
-            self.correct = 0
+        self.clear()
+
+    def fits(self, c: int, chunk: int, batch: int, work: np.dtype[Any], totals: bool) -> bool:
+        """Whether these buffers serve a call of this shape."""
+        same = (self.c, self.work, self.totals) == (c, work, totals)
+        return same and self.chunk >= chunk and self.batch >= batch
+
+    def clear(self) -> None:
+        """Forget the sum and count of a previous call."""
+        self.staged = 0
+        self.correct = 0
+        if self.totals:
+            self.sum.clear()
 
     def stage_rows(self, n: int) -> NDArray[np.float64]:
         """Room for the next ``n`` rows' nll in the stage (summing it first if full)."""
@@ -171,8 +195,48 @@ class _Rows:
         self.staged = 0
 
 
+#: Buffers of finished calls, the most recent first, at most ``POOL_SETS`` (one per
+#: thread): a call of a shape seen before takes them instead of allocating its own,
+#: whose pages the system would fault in afresh (~3 us a 4 KiB page on a VM; a thread's
+#: buffers are ~9 MiB at 1e6 x 10).
+_pool: list[_Buffers] = []
+_pool_lock = threading.Lock()
+POOL_SETS = 2
+
+
+def _acquire(c: int, chunk: int, batch: int, work: np.dtype[Any], totals: bool) -> _Buffers:
+    with _pool_lock:
+        for i, buf in enumerate(_pool):
+            if buf.fits(c, chunk, batch, work, totals):
+                del _pool[i]
+                buf.clear()
+                return buf
+    # Room for a little more: calls on blocks of a stream vary by a few rows.
+    return _Buffers(c, _room(chunk), _room(batch), work, totals)
+
+
+def _room(rows: int) -> int:
+    """``rows`` rounded up to a power of two."""
+    return 1 << (rows - 1).bit_length()
+
+
+def _release(buffers: list[_Buffers]) -> None:
+    with _pool_lock:
+        _pool[:0] = buffers
+        del _pool[POOL_SETS:]
+
+
 class _Chunker:
-    """Per-thread buffers and the two chunk layouts, for one call."""
+    """The two chunk layouts, for one call, and each thread's buffers.
+
+    The unit of work of a thread is a batch of rows. Its chunks, one at a time, go
+    through the passes over all C entries (maximum, argmax, ``exp``, the sum over the
+    classes), which leave one value per row in the batch's buffers; the per-row
+    finishing (scale, ``log1p``, the true class) then runs once over the whole batch.
+    Each NumPy call is a release and a re-acquisition of the GIL that the other thread
+    may be waiting for (on this VM a sleeping waiter takes ~85 us to wake up), so the
+    per-row calls, about half of a chunk's, are paid once per batch instead of per chunk.
+    """
 
     def __init__(
         self,
@@ -181,47 +245,61 @@ class _Chunker:
         temperature: float,
         work: np.dtype[Any],
         rows: int,
+        batch: int,
+        threads: int,
         totals: bool = False,
     ) -> None:
         self.logits, self.labels, self.temperature = logits, labels, temperature
-        self.work, self.rows, self.totals = work, rows, totals
-        #: Every thread's row buffers (their sums, with ``totals``).
-        self.used: list[_Rows] = []
+        self.work, self.rows, self.batch, self.totals = work, rows, batch, totals
         self.c = logits.shape[1]
         self.transposed = self.c <= TRANSPOSE_MAX_CLASSES
+        #: float32 rows are scaled by ``exp(shift - m)`` after the sum (see ``_shift``).
+        self.scaled = temperature == 1 and work == np.float32
         # exp(x) of a row maximum up to this cannot overflow float32 in a sum of C terms.
         self.no_shift_max = np.float32(87.0 - np.log(self.c))
-        self.local = threading.local()
+        #: Each thread's buffers (and, with ``totals``, its sum), by the thread's number.
+        #: All are taken here, by the calling thread: a helper thread's allocations
+        #: would come from a malloc arena of its own, faulted in afresh at every call.
+        self.buffers = [_acquire(self.c, rows, batch, work, totals) for _ in range(threads)]
 
-    def _buffers(self) -> dict[str, Any]:
-        buf: dict[str, Any] | None = getattr(self.local, "buf", None)
-        if buf is None:
-            c, r = self.c, self.rows
-            rows = _Rows(r, self.work, self.totals)
-            self.used.append(rows)
-            buf = {"x": np.empty(r * c, self.work), "rows": rows}
-            if self.transposed:
-                buf["eq"] = np.empty(r * c, np.bool_)
-                buf["key"] = np.empty(r * c, np.uint8)
-                buf["weights"] = np.arange(c, 0, -1, dtype=np.uint8)[:, None]
-            self.local.buf = buf
-        return buf
+    def release(self) -> None:
+        """Give the buffers back for the next call (after their sums were read)."""
+        _release(self.buffers)
 
     def __call__(
-        self, a: int, b: int, nll: NDArray[np.float64] | None, pred: NDArray[np.int64] | None
+        self,
+        thread: int,
+        a: int,
+        b: int,
+        nll: NDArray[np.float64] | None,
+        pred: NDArray[np.int64] | None,
     ) -> None:
-        """Rows ``a:b`` into ``nll`` and ``pred`` or, when they are None, into the
-        thread's sum of the nll and count of right predictions."""
-        z = self.logits[a:b]
+        """The batch of rows ``a:b``, on thread number ``thread``, into ``nll`` and
+        ``pred`` or, when they are None, into the thread's sum of the nll and count of
+        right predictions."""
         n = b - a
-        buf = self._buffers()
-        rb: _Rows = buf["rows"]
+        rb = self.buffers[thread]
         top = rb.pred[:n] if pred is None else pred[a:b]
+        m, xt, rest = rb.m[:n], rb.xt[:n], rb.rest[:n]
+        chunk = self._columns if self.transposed else self._rows
+        # The chunks shifted by something other than 0 before exp: (first, end, shift).
+        shifted: list[tuple[int, int, NDArray[Any]]] = []
         with np.errstate(over="ignore"):  # x / T overflowing to -inf: a probability of 0
-            if self.transposed:
-                m, xt, rest = self._columns(z, self.labels[a:b], a, top, buf)
-            else:
-                m, xt, rest = self._rows(z, self.labels[a:b], a, top, buf)
+            for s in range(0, n, self.rows):
+                e = min(n, s + self.rows)
+                shift = chunk(a + s, a + e, s, top[s:e], rb)
+                if shift is not None and self.scaled:
+                    shifted.append((s, e, shift))
+            if self.scaled:
+                # The sums relative to exp(m): times exp(shift - m), exact in float64.
+                scale = rb.scale[:n]
+                np.negative(m, out=scale)
+                for s, e, shift in shifted:
+                    np.subtract(shift, m[s:e], out=scale[s:e])
+                np.exp(scale, out=scale)
+                scaled = rb.f64a[:n]
+                np.multiply(rest, scale, out=scaled, dtype=np.float64)  # exact: 24 x 24 bits
+                rest = scaled
             # x_y - m is exact in float64 for float32 inputs.
             shifted_true = rb.f64c[:n]
             np.subtract(xt, m, out=shifted_true, dtype=np.float64)
@@ -236,86 +314,70 @@ class _Chunker:
             rb.correct += int(np.count_nonzero(hit))
 
     def _rows(
-        self,
-        z: NDArray[Any],
-        y: NDArray[np.int64],
-        a: int,
-        top: NDArray[np.int64],
-        buf: dict[str, Any],
-    ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
+        self, a: int, b: int, o: int, top: NDArray[np.int64], rb: _Buffers
+    ) -> NDArray[Any] | None:
+        """Chunk ``a:b`` (rows ``o:`` of the batch's buffers), row-major: the first argmax
+        into ``top``, the row maxima, true-class logits and sums without the max term
+        into the batch's buffers; returns what was subtracted before exp (None: 0)."""
+        z = self.logits[a:b]
         r, c = z.shape
-        rb: _Rows = buf["rows"]
-        x = buf["x"][: r * c].reshape(r, c)
+        x = rb.x[: r * c].reshape(r, c)
         src = z if z.dtype == self.work and z.flags.c_contiguous else x
         if src is x:
             np.copyto(x, z, casting="unsafe")
-        ar, idx = rb.ar[:r], rb.idx[:r]
+        base, idx = rb.base[:r], rb.idx[:r]
+        m, xt = rb.m[o : o + r], rb.xt[o : o + r]
         src.argmax(axis=1, out=top)
-        base = ar * c
-        m, xt = rb.m[:r], rb.xt[:r]
         np.add(base, top, out=idx)
-        src.reshape(-1).take(idx, out=m)
-        lo, hi = self._bounds(m, a)
-        np.add(base, y, out=idx)
-        src.reshape(-1).take(idx, out=xt)
-        shift, scale = self._shift(m, lo, hi, rb)
+        src.reshape(-1).take(idx, out=m, mode="wrap")  # in range: no checked copy
+        shift = self._shift(m, a)
+        np.add(base, self.labels[a:b], out=idx)
+        src.reshape(-1).take(idx, out=xt, mode="wrap")
         if shift is not None:
             np.subtract(src, shift[:, None], out=x)
             src = x
         np.add(base, top, out=idx)
-        rest = self._exp_sum(src, x, idx, scale, axis=1, out=rb.rest[:r], rb=rb)
-        return m, xt, rest
+        self._exp_sum(src, x, idx, axis=1, out=rb.rest[o : o + r])
+        return shift
 
     def _columns(
-        self,
-        z: NDArray[Any],
-        y: NDArray[np.int64],
-        a: int,
-        top: NDArray[np.int64],
-        buf: dict[str, Any],
-    ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
+        self, a: int, b: int, o: int, top: NDArray[np.int64], rb: _Buffers
+    ) -> NDArray[Any] | None:
+        """As :meth:`_rows`, on a transposed copy of the chunk."""
+        z = self.logits[a:b]
         r, c = z.shape
-        rb: _Rows = buf["rows"]
-        t = buf["x"][: r * c].reshape(c, r)
+        t = rb.x[: r * c].reshape(c, r)
         np.copyto(t, z.T, casting="unsafe")
-        m = rb.m[:r]
+        m = rb.m[o : o + r]
         t.max(axis=0, out=m)
-        lo, hi = self._bounds(m, a)
+        shift = self._shift(m, a)
         # The first argmax: the largest key (C - j) among the entries equal to the max.
-        eq = buf["eq"][: r * c].reshape(c, r)
-        key = buf["key"][: r * c].reshape(c, r)
+        eq = rb.eq[: r * c].reshape(c, r)
+        key = rb.keys[: r * c].reshape(c, r)
         np.equal(t, m, out=eq)
-        np.multiply(eq.view(np.uint8), buf["weights"], out=key)  # no bool -> uint8 cast
+        np.multiply(eq.view(np.uint8), rb.weights, out=key)  # no bool -> uint8 cast
         kmax = rb.key[:r]
         key.max(axis=0, out=kmax)
         np.subtract(c, kmax, out=top, dtype=np.int64)
-        ar, idx, xt = rb.ar[:r], rb.idx[:r], rb.xt[:r]
-        np.multiply(y, r, out=idx)
+        ar, idx = rb.ar[:r], rb.idx[:r]
+        np.multiply(self.labels[a:b], r, out=idx)
         idx += ar
-        t.reshape(-1).take(idx, out=xt)
-        shift, scale = self._shift(m, lo, hi, rb)
+        t.reshape(-1).take(idx, out=rb.xt[o : o + r], mode="wrap")
         if shift is not None:
             t -= shift
         np.multiply(top, r, out=idx)
         idx += ar
-        rest = self._exp_sum(t, t, idx, scale, axis=0, out=rb.rest[:r], rb=rb)
-        return m, xt, rest
+        self._exp_sum(t, t, idx, axis=0, out=rb.rest[o : o + r])
+        return shift
 
-    def _bounds(self, m: NDArray[Any], a: int) -> tuple[float, float]:
-        """The least and the greatest maximum of the chunk's rows (from row ``a``), which
-        ``_shift`` reads; raises the DataError naming the first bad row when one is not
-        finite, which happens exactly when a row maximum is not (``min`` and ``max``
-        propagate a NaN; a row of ``-inf`` or with a ``+inf`` gives an infinite one)."""
-        lo, hi = float(m.min()), float(m.max())
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            _explain(self.logits, a, a + m.shape[0])
-        return lo, hi
+    def _shift(self, m: NDArray[Any], a: int) -> NDArray[Any] | None:
+        """What to subtract from each row of the chunk from row ``a``, whose maxima are
+        ``m``, before ``exp`` (None: nothing); :meth:`__call__` then scales the sum by
+        ``exp(shift - m)`` to make it relative to the row maximum.
 
-    def _shift(
-        self, m: NDArray[Any], lo: float, hi: float, rb: _Rows
-    ) -> tuple[NDArray[Any] | None, NDArray[Any] | None]:
-        """What to subtract from each row before ``exp`` (None: nothing), and the factor
-        ``exp(shift - m)`` that turns the sum into one relative to the row maximum.
+        Raises the DataError naming the first bad row when a row maximum is not finite,
+        which happens exactly when a row holds a NaN or ``+inf`` or is all ``-inf``:
+        ``min`` and ``max`` of the maxima propagate a NaN and show an infinity.
 
         Subtracting the maximum rounds ``x - m`` in float32 whenever ``|x - m| > |x|``,
         and ``exp`` turns that absolute rounding into a relative error of ``|x - m|``
@@ -328,32 +390,27 @@ class _Chunker:
         every ``x`` near enough to matter once ``m > 206``. float64 work (which includes
         every call with a temperature) is always shifted, as it always was.
         """
-        if self.temperature != 1 or self.work != np.float32:
-            return m, None
-        scale = rb.scale[: m.shape[0]]
+        lo, hi = float(m.min()), float(m.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            _explain(self.logits, a, a + m.shape[0])
+        if not self.scaled:
+            return m
         if lo >= NO_SHIFT_MIN and hi <= self.no_shift_max:
-            np.negative(m, out=scale)
-            np.exp(scale, out=scale)
-            return None, scale
+            return None
         keep = (m >= NO_SHIFT_MIN) & (m <= self.no_shift_max)
-        shift = np.where(keep, np.float32(0), m)
-        np.subtract(shift, m, out=scale)
-        np.exp(scale, out=scale)
-        return shift, scale
+        shift: NDArray[Any] = np.where(keep, np.float32(0), m)
+        return shift
 
     def _exp_sum(
         self,
         src: NDArray[Any],
         x: NDArray[Any],
         top: NDArray[np.intp],
-        scale: NDArray[Any] | None,
         axis: int,
         out: NDArray[Any],
-        rb: _Rows,
-    ) -> NDArray[Any]:
-        """``sum(exp(src / T))`` along ``axis`` without the max term (flat index ``top``),
-        times ``scale`` (then in float64); ``x`` (which may be ``src``) is the work
-        buffer, ``out`` the sum's."""
+    ) -> None:
+        """``out = sum(exp(src / T))`` along ``axis`` without the max term (flat index
+        ``top``); ``x`` (which may be ``src``) is the work buffer."""
         if self.temperature != 1:
             np.divide(src, self.temperature, out=x)
             src = x
@@ -371,11 +428,6 @@ class _Chunker:
             np.copyto(out, x[0])
             for row in x[1:]:
                 out += row
-        if scale is None:
-            return out
-        scaled = rb.f64b[: out.shape[0]]
-        np.multiply(out, scale, out=scaled, dtype=np.float64)  # exact: 24 x 24 bits
-        return scaled
 
 
 def _explain(logits: NDArray[Any], a: int, b: int) -> None:
@@ -390,18 +442,21 @@ def _explain(logits: NDArray[Any], a: int, b: int) -> None:
     raise AssertionError("a non-finite row maximum that check_logits accepts")  # pragma: no cover
 
 
-def _run(bounds: list[tuple[int, int]], work: Callable[[int, int], None], threads: int) -> None:
-    """``work(a, b)`` for every bound, on ``threads`` threads; the error of the first
-    failing chunk (in input order) is raised, as a sequential loop would."""
+def _run(
+    bounds: list[tuple[int, int]], work: Callable[[int, int, int], None], threads: int
+) -> None:
+    """``work(thread, a, b)`` for every bound, on ``threads`` threads (numbered from 0,
+    the calling thread); the error of the first failing batch (in input order) is
+    raised, as a sequential loop would."""
     if threads <= 1 or len(bounds) <= 1:
         for a, b in bounds:
-            work(a, b)
+            work(0, a, b)
         return
     lock = threading.Lock()
     state = {"next": 0, "failed": len(bounds)}
     errors: dict[int, BaseException] = {}
 
-    def worker() -> None:
+    def worker(thread: int) -> None:
         while True:
             with lock:
                 i = state["next"]
@@ -409,17 +464,17 @@ def _run(bounds: list[tuple[int, int]], work: Callable[[int, int], None], thread
                 if i >= state["failed"]:
                     return
             try:
-                work(*bounds[i])
+                work(thread, *bounds[i])
             except BaseException as exc:  # re-raised below, in input order
                 with lock:
                     errors[i] = exc
                     state["failed"] = min(state["failed"], i)
                 return
 
-    helpers = [threading.Thread(target=worker, daemon=True) for _ in range(threads - 1)]
+    helpers = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(1, threads)]
     for h in helpers:
         h.start()
-    worker()
+    worker(0)
     for h in helpers:
         h.join()
     if errors:
@@ -470,7 +525,10 @@ def logits_nll(
     pred = np.empty(n, dtype=np.int64)
     if n:
         chunker, bounds, threads = _plan(logits, labels, temperature, work, False)
-        _run(bounds, lambda a, b: chunker(a, b, nll, pred), threads)
+        try:
+            _run(bounds, lambda i, a, b: chunker(i, a, b, nll, pred), threads)
+        finally:
+            chunker.release()
     return nll, pred
 
 
@@ -502,11 +560,14 @@ def nll_totals(
     total, right = ExactSum(1), 0
     if n:
         chunker, bounds, threads = _plan(logits, labels, temperature, work, True)
-        _run(bounds, lambda a, b: chunker(a, b, None, None), threads)
-        for rows in chunker.used:
-            rows.flush()
-            total.merge(rows.sum)
-            right += rows.correct
+        try:
+            _run(bounds, lambda i, a, b: chunker(i, a, b, None, None), threads)
+            for buf in chunker.buffers:
+                buf.flush()
+                total.merge(buf.sum)
+                right += buf.correct
+        finally:
+            chunker.release()
     return total, right
 
 
@@ -517,15 +578,20 @@ def _plan(
     work: np.dtype[Any],
     totals: bool,
 ) -> tuple[_Chunker, list[tuple[int, int]], int]:
-    """The chunker of one call (computing in ``work``), its chunks' bounds and the
+    """The chunker of one call (computing in ``work``), its batches' bounds and the
     number of threads."""
     n, c = logits.shape
     chunk_bytes = CHUNK_BYTES_TRANSPOSED if c <= TRANSPOSE_MAX_CLASSES else CHUNK_BYTES_ROWS
     step = max(1, min(n, MAX_ROWS, chunk_bytes // (work.itemsize * c)))
+    batch = max(step, min(n, BATCH_ROWS) // step * step)
     threads = _threads() if n * c >= PARALLEL_ELEMENTS else 1
     if threads > 1:
-        # At least two chunks per thread, so that neither waits long for the other.
-        step = max(1, min(step, -(-n // (2 * threads))))
-    chunker = _Chunker(logits, labels, temperature, work, step, totals)
-    bounds = [(a, min(n, a + step)) for a in range(0, n, step)]
+        # At least two batches per thread, so that neither waits long for the other.
+        share = -(-n // (2 * threads))
+        if share < batch:
+            batch = share
+            step = min(step, batch)
+    threads = min(threads, -(-n // batch))
+    chunker = _Chunker(logits, labels, temperature, work, step, batch, threads, totals)
+    bounds = [(a, min(n, a + batch)) for a in range(0, n, batch)]
     return chunker, bounds, threads

@@ -265,6 +265,8 @@ def test_buffers_are_kept_for_the_next_call_and_cleared(monkeypatch: pytest.Monk
     again, right_again = nll_totals(x[::-1].copy(), y[::-1].copy())
     assert (again.pair(), right_again) == (total.pair(), right)
     assert sorted(id(b) for b in kernel._pool) == sorted(kept)
+    logits_nll(x, y)  # the per-sample call takes the same buffers
+    assert sorted(id(b) for b in kernel._pool) == sorted(kept)
     for c in (3, 30, 300):
         logits_nll(*random_case(100, c))
     assert len(kernel._pool) == kernel.POOL_SETS

@@ -142,8 +142,8 @@ class _Buffers:
     """One thread's work buffers: a chunk's (``chunk`` rows of ``c`` entries, and one
     value per row) and a batch's (one value per row, ``batch`` rows), in ``work``."""
 
-    def __init__(self, c: int, chunk: int, batch: int, work: np.dtype[Any], totals: bool) -> None:
-        self.c, self.chunk, self.batch, self.work, self.totals = c, chunk, batch, work, totals
+    def __init__(self, c: int, chunk: int, batch: int, work: np.dtype[Any]) -> None:
+        self.c, self.chunk, self.batch, self.work = c, chunk, batch, work
         self.x = np.empty(chunk * c, work)
         if c <= TRANSPOSE_MAX_CLASSES:
             self.eq = np.empty(chunk * c, np.bool_)
@@ -161,25 +161,24 @@ class _Buffers:
         self.f64b = np.empty(batch, np.float64)
         self.f64c = np.empty(batch, np.float64)
         self.flag = np.empty(batch, np.bool_)
-        if totals:
-            # The batches' nll, staged until STAGE_ROWS of them are summed in one go (small
-            # batches would each pay the sum's dozen NumPy calls), and predictions.
-            self.stage = np.empty(max(batch, STAGE_ROWS), np.float64)
-            self.pred = np.empty(batch, np.int64)
-            self.sum = ExactSum(self.stage.shape[0])
+        # For nll_totals (a call of logits_nll never touches their pages): the batches'
+        # nll, staged until STAGE_ROWS of them are summed in one go (small batches would
+        # each pay the sum's dozen NumPy calls), and predictions.
+        self.stage = np.empty(max(batch, STAGE_ROWS), np.float64)
+        self.pred = np.empty(batch, np.int64)
+        self.sum = ExactSum(self.stage.shape[0])
         self.clear()
 
-    def fits(self, c: int, chunk: int, batch: int, work: np.dtype[Any], totals: bool) -> bool:
+    def fits(self, c: int, chunk: int, batch: int, work: np.dtype[Any]) -> bool:
         """Whether these buffers serve a call of this shape."""
-        same = (self.c, self.work, self.totals) == (c, work, totals)
+        same = self.c == c and self.work == work
         return same and self.chunk >= chunk and self.batch >= batch
 
     def clear(self) -> None:
         """Forget the sum and count of a previous call."""
         self.staged = 0
         self.correct = 0
-        if self.totals:
-            self.sum.clear()
+        self.sum.clear()
 
     def stage_rows(self, n: int) -> NDArray[np.float64]:
         """Room for the next ``n`` rows' nll in the stage (summing it first if full)."""
@@ -204,15 +203,15 @@ _pool_lock = threading.Lock()
 POOL_SETS = 2
 
 
-def _acquire(c: int, chunk: int, batch: int, work: np.dtype[Any], totals: bool) -> _Buffers:
+def _acquire(c: int, chunk: int, batch: int, work: np.dtype[Any]) -> _Buffers:
     with _pool_lock:
         for i, buf in enumerate(_pool):
-            if buf.fits(c, chunk, batch, work, totals):
+            if buf.fits(c, chunk, batch, work):
                 del _pool[i]
                 buf.clear()
                 return buf
     # Room for a little more: calls on blocks of a stream vary by a few rows.
-    return _Buffers(c, _room(chunk), _room(batch), work, totals)
+    return _Buffers(c, _room(chunk), _room(batch), work)
 
 
 def _room(rows: int) -> int:
@@ -247,20 +246,19 @@ class _Chunker:
         rows: int,
         batch: int,
         threads: int,
-        totals: bool = False,
     ) -> None:
         self.logits, self.labels, self.temperature = logits, labels, temperature
-        self.work, self.rows, self.batch, self.totals = work, rows, batch, totals
+        self.work, self.rows, self.batch = work, rows, batch
         self.c = logits.shape[1]
         self.transposed = self.c <= TRANSPOSE_MAX_CLASSES
         #: float32 rows are scaled by ``exp(shift - m)`` after the sum (see ``_shift``).
         self.scaled = temperature == 1 and work == np.float32
         # exp(x) of a row maximum up to this cannot overflow float32 in a sum of C terms.
         self.no_shift_max = np.float32(87.0 - np.log(self.c))
-        #: Each thread's buffers (and, with ``totals``, its sum), by the thread's number.
+        #: Each thread's buffers (and sum, for ``nll_totals``), by the thread's number.
         #: All are taken here, by the calling thread: a helper thread's allocations
         #: would come from a malloc arena of its own, faulted in afresh at every call.
-        self.buffers = [_acquire(self.c, rows, batch, work, totals) for _ in range(threads)]
+        self.buffers = [_acquire(self.c, rows, batch, work) for _ in range(threads)]
 
     def release(self) -> None:
         """Give the buffers back for the next call (after their sums were read)."""
@@ -524,7 +522,7 @@ def logits_nll(
     nll = np.empty(n, dtype=np.float64)
     pred = np.empty(n, dtype=np.int64)
     if n:
-        chunker, bounds, threads = _plan(logits, labels, temperature, work, False)
+        chunker, bounds, threads = _plan(logits, labels, temperature, work)
         try:
             _run(bounds, lambda i, a, b: chunker(i, a, b, nll, pred), threads)
         finally:
@@ -559,7 +557,7 @@ def nll_totals(
     work = work_dtype(logits.dtype, compute_dtype, temperature)
     total, right = ExactSum(1), 0
     if n:
-        chunker, bounds, threads = _plan(logits, labels, temperature, work, True)
+        chunker, bounds, threads = _plan(logits, labels, temperature, work)
         try:
             _run(bounds, lambda i, a, b: chunker(i, a, b, None, None), threads)
             for buf in chunker.buffers:
@@ -576,7 +574,6 @@ def _plan(
     labels: NDArray[np.int64],
     temperature: float,
     work: np.dtype[Any],
-    totals: bool,
 ) -> tuple[_Chunker, list[tuple[int, int]], int]:
     """The chunker of one call (computing in ``work``), its batches' bounds and the
     number of threads."""
@@ -592,6 +589,6 @@ def _plan(
             batch = share
             step = min(step, batch)
     threads = min(threads, -(-n // batch))
-    chunker = _Chunker(logits, labels, temperature, work, step, batch, threads, totals)
+    chunker = _Chunker(logits, labels, temperature, work, step, batch, threads)
     bounds = [(a, min(n, a + batch)) for a in range(0, n, batch)]
     return chunker, bounds, threads

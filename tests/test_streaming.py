@@ -18,8 +18,11 @@ import pytest
 from typer.testing import Result
 
 from xentcli.cli.streams import Streams
+from xentcli.errors import InputError
 from xentcli.io import blocks as stream_module
 from xentcli.io import fastparse
+from xentcli.io.blocks import read_after, split_at
+from xentcli.io.stream import _lines_blocks
 
 Run = Callable[..., Result]
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
@@ -240,3 +243,69 @@ def test_the_fast_path_reads_what_the_strict_parser_reads(token: str, parser: st
     assert got is not None
     assert got[1, 1] == float(token)
     assert np.signbit(got[1, 1]) == np.signbit(float(token))
+
+
+class _Trickle(io.RawIOBase):
+    """A pipe that gives at most ``step`` bytes a read."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.pos, self.step = data, 0, step
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = min(len(b), self.step, len(self.data) - self.pos)
+        b[:n] = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return n
+
+
+class _ReadOnly:
+    """A stream with ``read`` and no ``readinto``."""
+
+    def __init__(self, data: bytes) -> None:
+        self.fh = io.BytesIO(data)
+
+    def read(self, n: int = -1) -> bytes:
+        return self.fh.read(n)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [io.BytesIO, lambda d: _Trickle(d, 7), lambda d: _Trickle(d, 1000), _ReadOnly],
+    ids=["file", "trickle-7", "trickle-1000", "read-only"],
+)
+def test_text_blocks_are_whole_lines_whatever_the_reads(
+    make: Callable[[bytes], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = b"".join(f"{i},{i * 0.37!r}\n".encode() for i in range(2000))
+    monkeypatch.setattr(stream_module, "BLOCK_BYTES", 300)
+    got = list(_lines_blocks(make(text[300:]), text[:300], "x.csv"))
+    assert b"".join(block for block, _ in got) == text
+    assert all(block.endswith(b"\n") for block, _ in got)
+    starts = [line for _, line in got]
+    assert starts[0] == 1
+    assert starts[1:] == [1 + sum(b.count(b"\n") for b, _ in got[:i]) for i in range(1, len(got))]
+
+
+class _Broken(io.RawIOBase):
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        raise OSError(5, "Input/output error")
+
+
+def test_a_failing_read_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="cannot read: Input/output error") as info:
+        read_after(_Broken(), b"1,2\n", 10, "x.csv")
+    assert info.value.where == "x.csv"
+
+
+def test_split_at_cuts_a_bytearray_in_place() -> None:
+    buf = bytearray(b"1,2\n3,4\n5,")
+    head, tail = split_at(buf, 8)
+    assert head is buf
+    assert (bytes(head), tail) == (b"1,2\n3,4\n", b"5,")
+    assert split_at(b"1,2\n3,", 4) == (b"1,2\n", b"3,")

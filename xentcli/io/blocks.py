@@ -89,6 +89,41 @@ def read_bytes(fh: BinaryIO, n: int, name: str) -> bytes:
         raise InputError(f"cannot read: {exc.strerror or exc}", where=name) from exc
 
 
+def read_after(fh: BinaryIO, carry: bytes | bytearray, n: int, name: str) -> tuple[bytearray, int]:
+    """``carry`` followed by up to ``n`` more bytes of ``fh``, in one new buffer, and how
+    many bytes were read (0 at the end of the input). The bytes are read straight into
+    the buffer: joining a 4 MB read to the carry and then cutting the block at its last
+    line end copied it twice more, into fresh memory whose page faults cost as much as
+    parsing the block (~6 ms of ~11 here)."""
+    k = len(carry)
+    buf = bytearray(k + n)
+    buf[:k] = carry
+    readinto = getattr(fh, "readinto", None)
+    try:
+        if readinto is None:
+            more = fh.read(n)
+            got = len(more)
+            buf[k : k + got] = more
+        else:
+            with memoryview(buf) as view, view[k:] as tail:
+                got = readinto(tail) or 0
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", where=name) from exc
+    if got < n:
+        del buf[k + got :]
+    return buf, got
+
+
+def split_at(buf: bytes | bytearray, cut: int) -> tuple[bytes | bytearray, bytes]:
+    """``buf[:cut]`` and ``buf[cut:]``; a bytearray is cut in place (only the tail, a
+    partial line, is copied)."""
+    tail = bytes(buf[cut:])
+    if isinstance(buf, bytearray):
+        del buf[cut:]
+        return buf, tail
+    return buf[:cut], tail
+
+
 _END = object()
 
 

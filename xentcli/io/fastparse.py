@@ -72,12 +72,12 @@ def whole_numbers(values: NDArray[np.float64]) -> bool:
     return bool(np.array_equal(values, np.round(values))) and float(np.abs(values).max()) <= 2**62
 
 
-def count_newlines(block: bytes) -> int:
+def count_newlines(block: bytes | bytearray) -> int:
     """``block.count(b"\\n")``, several times faster (NumPy compares bytes in SIMD)."""
     return int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == 10))
 
 
-def _vouched(block: bytes, delimiter: str) -> int | None:
+def _vouched(block: bytes | bytearray, delimiter: str) -> int | None:
     """The number of lines of a block of nothing but number bytes and no blank line, or
     None if the block is not that."""
     allowed = _NUMERIC + (b" \t" if delimiter == "whitespace" else delimiter.encode())
@@ -93,7 +93,7 @@ def _vouched(block: bytes, delimiter: str) -> int | None:
     return int(ends.size) + (0 if block.endswith(b"\n") else 1)
 
 
-def _long_field(block: bytes, delimiter: str) -> bool:
+def _long_field(block: bytes | bytearray, delimiter: str) -> bool:
     """Whether a field of the block is longer than ``FIELD_LIMIT`` characters, which the
     strict parser (Python's csv module) refuses and the compiled parsers would read.
 
@@ -109,7 +109,7 @@ def _long_field(block: bytes, delimiter: str) -> bool:
     return bool((np.diff(edges) - 1).max() > FIELD_LIMIT)
 
 
-def _rows_are_lines(block: bytes) -> bool:
+def _rows_are_lines(block: bytes | bytearray) -> bool:
     """Whether every compiled parser reads the block's lines as the strict parser does,
     as far as line ends go: no lone CR (a line end to the strict parser and pyarrow, not
     to every reader), no blank first line, no byte-order mark (which pyarrow skips at
@@ -119,7 +119,7 @@ def _rows_are_lines(block: bytes) -> bool:
     return not (b"\r" in block and block.count(b"\r") != block.count(b"\r\n"))
 
 
-def _lines(block: bytes) -> int | None:
+def _lines(block: bytes | bytearray) -> int | None:
     """The number of lines of a block that pyarrow may read, or None (see
     :func:`_rows_are_lines`; pyarrow itself refuses blank lines, as it is called)."""
     if not _rows_are_lines(block):
@@ -127,7 +127,7 @@ def _lines(block: bytes) -> int | None:
     return count_newlines(block) + (0 if block.endswith(b"\n") else 1)
 
 
-def _with_pyarrow(block: bytes, delimiter: str, ncols: int) -> NDArray[Any] | None:
+def _with_pyarrow(block: bytes | bytearray, delimiter: str, ncols: int) -> NDArray[Any] | None:
     import pyarrow as pa  # type: ignore[import-untyped,import-not-found,unused-ignore]
     import pyarrow.csv as pacsv  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
@@ -176,7 +176,7 @@ INT_DIGITS = 15
 INT_PIECE = 1 << 17
 
 
-def _with_ints(block: bytes) -> NDArray[np.float64] | None:
+def _with_ints(block: bytes | bytearray) -> NDArray[np.float64] | None:
     """One column of plain integers (``[+-]?[0-9]{1,15}`` per line, nothing else), parsed
     by NumPy arithmetic on the digits, or None when the block is anything else.
 
@@ -203,7 +203,7 @@ def _with_ints(block: bytes) -> NDArray[np.float64] | None:
     return out
 
 
-def _ints(piece: bytes) -> NDArray[np.float64] | None:
+def _ints(piece: bytes | bytearray) -> NDArray[np.float64] | None:
     raw = np.frombuffer(piece, dtype=np.uint8)
     if raw[-1] != 10:
         raw = np.append(raw, np.uint8(10))
@@ -232,7 +232,7 @@ def _ints(piece: bytes) -> NDArray[np.float64] | None:
     return values
 
 
-def _with_numpy(block: bytes, delimiter: str) -> NDArray[Any] | None:
+def _with_numpy(block: bytes | bytearray, delimiter: str) -> NDArray[Any] | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
@@ -248,7 +248,11 @@ def _with_numpy(block: bytes, delimiter: str) -> NDArray[Any] | None:
 
 
 def parse_numeric_block(
-    block: bytes, delimiter: str, ncols: int, read_so_far: int = 0, total: int | None = None
+    block: bytes | bytearray,
+    delimiter: str,
+    ncols: int,
+    read_so_far: int = 0,
+    total: int | None = None,
 ) -> NDArray[np.float64] | None:
     """The (rows, ncols) float64 values of a block of plain numeric lines, or None when
     the block is not plain (the caller then uses the strict parser). ``read_so_far``

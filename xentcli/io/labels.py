@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from xentcli.errors import DataError
-from xentcli.io.blocks import Locator, read_bytes
+from xentcli.io.blocks import Locator, read_after, split_at
 from xentcli.io.fastparse import parse_numeric_block, whole_numbers
 from xentcli.io.npy import load_npy, load_npz
 from xentcli.io.sources import Source
@@ -253,7 +253,7 @@ class StreamedLabels:
         self.name = path
         self.fh = fh
         self.names = names
-        self.pending = first[skip:]  # bytes read but not parsed yet
+        self.pending: bytes | bytearray = first[skip:]  # read but not parsed yet
         self.eof = False
         self.buf: NDArray[Any] = np.zeros(0, dtype=np.int32)
         self.taken = 0  # labels handed out
@@ -293,14 +293,13 @@ class StreamedLabels:
         :class:`NotPlain` if that block is not plain numbers."""
         while self.pending or not self.eof:
             if not self.eof:
-                chunk = read_bytes(self.fh, LABEL_BLOCK, self.name)
-                self.read_bytes += len(chunk)
-                self.eof = not chunk
-                self.pending += chunk
+                self.pending, got = read_after(self.fh, self.pending, LABEL_BLOCK, self.name)
+                self.read_bytes += got
+                self.eof = not got
             end = len(self.pending) if self.eof else self.pending.rfind(b"\n") + 1
             if end <= 0:
                 continue  # no whole line yet
-            body, self.pending = self.pending[:end], self.pending[end:]
+            body, self.pending = split_at(self.pending, end)
             values = parse_numeric_block(body, ",", 1, self.read_bytes)
             if values is None or not whole_numbers(values[:, 0]):
                 raise NotPlain

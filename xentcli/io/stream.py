@@ -19,7 +19,7 @@ import numpy as np
 
 from xentcli.errors import DataError, UsageError
 from xentcli.io import blocks
-from xentcli.io.blocks import Block, Locator, ScoreStream, read_bytes
+from xentcli.io.blocks import Block, Locator, ScoreStream, read_after, read_bytes, split_at
 from xentcli.io.fastparse import count_newlines, parse_numeric_block, whole_numbers
 from xentcli.io.npy import MAX_HEADER
 from xentcli.io.npystream import npy_stream, npz_stream
@@ -64,7 +64,7 @@ def open_scores(path: str, stdin: BinaryIO | None, opts: Any) -> ScoreStream:
 # --- NPY and NPZ --------------------------------------------------------------------------
 
 
-def _cut(buf: bytes, eof: bool) -> int:
+def _cut(buf: bytes | bytearray, eof: bool) -> int:
     """Where to end a text block: after the last newline outside quotes (all at EOF)."""
     if eof:
         return len(buf)
@@ -77,7 +77,9 @@ def _cut(buf: bytes, eof: bool) -> int:
     return cut
 
 
-def _text_chunks(fh: BinaryIO, head: bytes, name: str) -> Generator[tuple[bytes, int], None, None]:
+def _text_chunks(
+    fh: BinaryIO, head: bytes, name: str
+) -> Generator[tuple[bytes | bytearray, int], None, None]:
     """Text in blocks of whole lines, each with the physical line number it starts on.
     Closes ``fh`` (unless it is stdin) when done or discarded."""
     try:
@@ -87,25 +89,24 @@ def _text_chunks(fh: BinaryIO, head: bytes, name: str) -> Generator[tuple[bytes,
             fh.close()
 
 
-def _lines_blocks(fh: BinaryIO, head: bytes, name: str) -> Iterator[tuple[bytes, int]]:
-    buf, eof, line = head, len(head) < blocks.BLOCK_BYTES, 1
+def _lines_blocks(fh: BinaryIO, head: bytes, name: str) -> Iterator[tuple[bytes | bytearray, int]]:
+    buf: bytes | bytearray = head
+    eof, line = len(head) < blocks.BLOCK_BYTES, 1
     while buf or not eof:
         cut = _cut(buf, eof)
         if cut == 0:
-            more = read_bytes(fh, blocks.BLOCK_BYTES, name)
-            eof = not more
-            buf += more
+            buf, got = read_after(fh, buf, blocks.BLOCK_BYTES, name)
+            eof = got == 0
             continue
-        block, buf = buf[:cut], buf[cut:]
+        block, buf = split_at(buf, cut)
         yield block, line
         line += count_newlines(block)
         if not eof:
-            more = read_bytes(fh, blocks.BLOCK_BYTES, name)
-            eof = len(more) == 0
-            buf += more
+            buf, got = read_after(fh, buf, blocks.BLOCK_BYTES, name)
+            eof = got == 0
 
 
-def _prefix_end(buf: bytes) -> tuple[int, bool]:
+def _prefix_end(buf: bytes | bytearray) -> tuple[int, bool]:
     """End of the second non-blank line: the header (if any) and a first row, parsed
     strictly to learn the layout; the rest of the block can take the fast path. A quote
     in them (a field might span lines) makes the whole buffer the prefix. Also says
@@ -201,11 +202,11 @@ def _text_blocks(
     fmt: Format,
     delim: str,
     table: Any,
-    chunks: Generator[tuple[bytes, int], None, None],
+    chunks: Generator[tuple[bytes | bytearray, int], None, None],
     n_fields: int,
     width_line: int,
     side_index: dict[str, int],
-    rest: tuple[bytes, int],
+    rest: tuple[bytes | bytearray, int],
     size: int | None = None,
     classes: tuple[str, ...] | None = None,
 ) -> ScoreStream:
@@ -243,7 +244,7 @@ def _text_blocks(
 
 
 def _parse_block(
-    block: bytes,
+    block: bytes | bytearray,
     line: int,
     name: str,
     delim: str,

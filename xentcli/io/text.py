@@ -64,7 +64,9 @@ def is_number(token: str) -> bool:
     return _regex(_FIELD).fullmatch(token) is not None
 
 
-def decode(data: bytes, name: str, first_line: int = 1, first_block: bool = True) -> str:
+def decode(
+    data: bytes | bytearray, name: str, first_line: int = 1, first_block: bool = True
+) -> str:
     """Decode UTF-8 (with or without BOM); reject UTF-16, NUL bytes and invalid UTF-8.
 
     ``data`` may be a later block of a longer input, starting on physical line

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ from xentcli.cli.streams import Streams
 from xentcli.errors import InputError
 from xentcli.io import blocks as stream_module
 from xentcli.io import fastparse
-from xentcli.io.blocks import read_after, split_at
+from xentcli.io.blocks import read_after, read_bytes, split_at
 from xentcli.io.stream import _lines_blocks
 
 Run = Callable[..., Result]
@@ -309,3 +312,28 @@ def test_split_at_cuts_a_bytearray_in_place() -> None:
     assert head is buf
     assert (bytes(head), tail) == (b"1,2\n3,4\n", b"5,")
     assert split_at(b"1,2\n3,", 4) == (b"1,2\n", b"3,")
+
+
+@pytest.mark.skipif(not hasattr(os, "set_blocking"), reason="no non-blocking pipes")
+def test_a_non_blocking_pipe_is_waited_for_not_taken_as_ended(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A parent may leave stdin non-blocking: "nothing to read yet" is not the end.
+    data = b"".join(f"{i},{i * 0.37!r}\n".encode() for i in range(40))
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    os.write(w, data[:100])
+
+    def rest() -> None:
+        time.sleep(0.2)
+        os.write(w, data[100:])
+        os.close(w)
+
+    writer = threading.Thread(target=rest)
+    writer.start()
+    monkeypatch.setattr(stream_module, "BLOCK_BYTES", 64)
+    with open(r, "rb") as fh:
+        head = read_bytes(fh, 64, "<stdin>")
+        got = b"".join(block for block, _ in _lines_blocks(fh, head, "<stdin>"))
+    writer.join()
+    assert got == data

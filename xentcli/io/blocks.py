@@ -82,31 +82,62 @@ class ScoreStream:
         self.close()
 
 
+def _wait(fh: Any) -> None:
+    """Wait until ``fh``, a non-blocking pipe that had nothing to read, has something (a
+    parent process may leave stdin non-blocking; its "nothing yet" is not the end)."""
+    import select
+
+    select.select([fh], [], [])
+
+
 def read_bytes(fh: BinaryIO, n: int, name: str) -> bytes:
+    """``n`` bytes of ``fh`` (all of it when ``n < 0``), fewer only at the end of the
+    input."""
+    parts: list[bytes] = []
+    want = n
     try:
-        return fh.read(n)
+        while want:
+            more = fh.read(want)
+            if more is None:  # a non-blocking pipe with nothing to read yet
+                _wait(fh)
+                continue
+            if not more:
+                break
+            parts.append(more)
+            if want > 0:
+                want -= len(more)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", where=name) from exc
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def read_after(fh: BinaryIO, carry: bytes | bytearray, n: int, name: str) -> tuple[bytearray, int]:
-    """``carry`` followed by up to ``n`` more bytes of ``fh``, in one new buffer, and how
-    many bytes were read (0 at the end of the input). The bytes are read straight into
-    the buffer: joining a 4 MB read to the carry and then cutting the block at its last
-    line end copied it twice more, into fresh memory whose page faults cost as much as
-    parsing the block (~6 ms of ~11 here)."""
+    """``carry`` followed by ``n`` more bytes of ``fh`` (fewer only at the end of the
+    input), in one new buffer, and how many bytes were read (0 at the end). The bytes
+    are read straight into the buffer: joining a 4 MB read to the carry and then
+    cutting the block at its last line end copied it twice more, into fresh memory
+    whose page faults cost as much as parsing the block (~6 ms of ~11 here)."""
     k = len(carry)
     buf = bytearray(k + n)
     buf[:k] = carry
     readinto = getattr(fh, "readinto", None)
+    got = 0
     try:
         if readinto is None:
-            more = fh.read(n)
+            more = read_bytes(fh, n, name)
             got = len(more)
             buf[k : k + got] = more
         else:
-            with memoryview(buf) as view, view[k:] as tail:
-                got = readinto(tail) or 0
+            with memoryview(buf) as view:
+                while got < n:
+                    with view[k + got :] as tail:
+                        r = readinto(tail)
+                    if r is None:  # a non-blocking pipe with nothing to read yet
+                        _wait(fh)
+                        continue
+                    if not r:
+                        break
+                    got += r
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", where=name) from exc
     if got < n:

@@ -10,6 +10,9 @@ digits.
 from __future__ import annotations
 
 import itertools
+import signal
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import mpmath  # type: ignore[import-untyped]
@@ -354,3 +357,35 @@ def test_huge_finite_row_maxima_are_not_mistaken_for_bad_rows() -> None:
     # Class 0 and 2 tie at the maximum, class 1 is ~1.5e308 below: nll = log 2.
     np.testing.assert_allclose(nll, np.log(2.0), rtol=1e-15)
     assert pred.tolist() == [0] * 64
+
+
+def test_an_interrupted_call_waits_for_its_helper_before_giving_buffers_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Ctrl-C while the calling thread waits for the helper, whose batch still runs in
+    # pooled buffers: the call must not return (and give them to the next call) before
+    # that batch is done. (Python 3.11's Thread.join, interrupted, would report the
+    # running helper as stopped.)
+    monkeypatch.setattr(kernel, "PARALLEL_ELEMENTS", 0)
+    monkeypatch.setattr(kernel, "_threads", lambda: 2)
+    x, y = random_case(4000, 10, seed=5)
+    want = logits_nll(x, y)[0]
+    real = kernel._Chunker.__call__
+    helper_done = []
+
+    def call(self: object, thread: int, a: int, b: int, *rest: object) -> None:
+        if thread == 1 and not helper_done:
+            time.sleep(0.1)  # the calling thread is done with its batches: it waits
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+            time.sleep(0.2)
+            real(self, thread, a, b, *rest)  # type: ignore[arg-type]
+            helper_done.append(a)
+            return
+        real(self, thread, a, b, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kernel._Chunker, "__call__", call)
+    with pytest.raises(KeyboardInterrupt):
+        logits_nll(x, y)
+    assert helper_done  # finished before the call returned
+    monkeypatch.setattr(kernel._Chunker, "__call__", real)
+    np.testing.assert_array_equal(logits_nll(x, y)[0], want)

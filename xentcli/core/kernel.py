@@ -8,7 +8,7 @@ per-thread buffer, which leaves one value per row; the per-row rest runs once pe
 of chunks. Batches are shared between two threads (NumPy releases the GIL inside every
 ufunc loop, and takes it back between calls: bigger chunks and batches mean fewer
 handovers, which measured faster here than chunks that fit the 512 KiB L2 of a core).
-The buffers (~9 MiB a thread at most) are kept for the next call (see ``_pool``).
+The buffers (~9 MiB a thread at 1e6 x 10 float32) are kept for the next call (``_pool``).
 
 Arithmetic
 ----------
@@ -109,20 +109,18 @@ def work_dtype(
     return np.dtype(np.float64)
 
 
-def _log1p(rest: NDArray[Any], work: np.dtype[Any], out: NDArray[np.float64], b: _Buffers) -> None:
-    """``out = log1p(rest)`` in float64, to within a few ``work`` ulps.
+def _log1p(
+    r: NDArray[np.float64], work: np.dtype[Any], out: NDArray[np.float64], b: _Buffers
+) -> None:
+    """``out = log1p(r)`` (both float64), to within a few ``work`` ulps.
 
     For float32 work NumPy's float64 ``log1p`` (scalar, ~15 ns a value) would cost more
     than the chunk pass at C = 10, so use Goldberg's ``log1p(r) = log(u) * r / (u - 1)``
     with ``u = fl32(1 + r)`` and float32's SIMD ``log``: ``u - 1`` is exact in float64,
     and ``u == 1`` means ``log1p(r) = r`` to float32 precision. Every step writes into
-    the thread's row buffers ``b`` (``rest`` may be ``b.f64a``): no allocation.
+    the thread's row buffers ``b``: no allocation.
     """
-    n = rest.shape[0]
-    r = rest
-    if r.dtype != np.float64:
-        r = b.f64a[:n]
-        np.copyto(r, rest)
+    n = r.shape[0]
     if work != np.float32:
         np.log1p(r, out=out)
         return
@@ -248,7 +246,7 @@ class _Chunker:
         threads: int,
     ) -> None:
         self.logits, self.labels, self.temperature = logits, labels, temperature
-        self.work, self.rows, self.batch = work, rows, batch
+        self.work, self.rows = work, rows
         self.c = logits.shape[1]
         self.transposed = self.c <= TRANSPOSE_MAX_CLASSES
         #: float32 rows are scaled by ``exp(shift - m)`` after the sum (see ``_shift``).
@@ -469,12 +467,33 @@ def _run(
                     state["failed"] = min(state["failed"], i)
                 return
 
-    helpers = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(1, threads)]
-    for h in helpers:
-        h.start()
-    worker(0)
-    for h in helpers:
-        h.join()
+    finished = [threading.Event() for _ in range(1, threads)]
+
+    def helper(thread: int) -> None:
+        try:
+            worker(thread)
+        finally:
+            finished[thread - 1].set()
+
+    for i in range(1, threads):
+        threading.Thread(target=helper, args=(i,), daemon=True).start()
+    interrupted: BaseException | None = None
+    try:
+        worker(0)
+    finally:
+        # The helpers are always waited for, as the caller gives their buffers to the
+        # next call; interrupted (Ctrl-C), they take no further batch. Not by join():
+        # Python 3.11's Thread.join, interrupted, marks a running thread as stopped.
+        for event in finished:
+            while not event.is_set():
+                try:
+                    event.wait()
+                except BaseException as exc:
+                    with lock:
+                        state["failed"] = 0
+                    interrupted = interrupted or exc
+    if interrupted is not None:
+        raise interrupted
     if errors:
         raise errors[min(errors)]
 
@@ -539,9 +558,9 @@ def nll_totals(
 ) -> tuple[ExactSum, int]:
     """The exact sum of :func:`logits_nll`'s ``nll`` and the number of rows whose first
     argmax is the label, without any N-long array (for ``reduction="mean"``): each
-    thread counts its chunks' right predictions and gathers their nll in a buffer of
-    ``STAGE_ROWS``, which it sums exactly (:class:`~xentcli.core.sums.ExactSum`, whose
-    passes release the GIL) whenever it is full.
+    thread counts its chunks' right predictions and gathers their nll in a buffer of at
+    least ``STAGE_ROWS``, which it sums exactly (:class:`~xentcli.core.sums.ExactSum`,
+    whose passes release the GIL) whenever it is full.
 
     The sum is that of the same float64 values ``logits_nll`` returns, so it does not
     depend on the chunks or threads; it is not finite (``ExactSum.finite`` is False)

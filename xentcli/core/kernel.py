@@ -480,6 +480,10 @@ def _run(
     interrupted: BaseException | None = None
     try:
         worker(0)
+    except BaseException:  # outside a batch (a batch's own errors are kept above)
+        with lock:
+            state["failed"] = 0
+        raise
     finally:
         # The helpers are always waited for, as the caller gives their buffers to the
         # next call; interrupted (Ctrl-C), they take no further batch. Not by join():

@@ -359,6 +359,7 @@ def test_huge_finite_row_maxima_are_not_mistaken_for_bad_rows() -> None:
     assert pred.tolist() == [0] * 64
 
 
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="no pthread_kill")
 def test_an_interrupted_call_waits_for_its_helper_before_giving_buffers_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -390,3 +390,18 @@ def test_an_interrupted_call_waits_for_its_helper_before_giving_buffers_back(
     assert helper_done  # finished before the call returned
     monkeypatch.setattr(kernel._Chunker, "__call__", real)
     np.testing.assert_array_equal(logits_nll(x, y)[0], want)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_row_an_error_names_does_not_depend_on_the_cpus(
+    threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A chunk's error names its NaN rows before its +inf and all -inf ones, so the row
+    # named depends on where chunks start; their bounds must not depend on the CPUs.
+    x = np.zeros((30_000, 10), np.float32)
+    x[7_000] = -np.inf
+    x[8_000, 3] = np.nan
+    monkeypatch.setattr(kernel, "_threads", lambda: threads)
+    with pytest.raises(DataError, match="every logit is -inf") as info:
+        logits_nll(x, np.zeros(30_000, dtype=np.int64))
+    assert info.value.sample == 7_000

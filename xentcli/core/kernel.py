@@ -604,14 +604,17 @@ def _plan(
     chunk_bytes = CHUNK_BYTES_TRANSPOSED if c <= TRANSPOSE_MAX_CLASSES else CHUNK_BYTES_ROWS
     step = max(1, min(n, MAX_ROWS, chunk_bytes // (work.itemsize * c)))
     batch = max(step, min(n, BATCH_ROWS) // step * step)
-    threads = _threads() if n * c >= PARALLEL_ELEMENTS else 1
-    if threads > 1:
-        # At least two batches per thread, so that neither waits long for the other.
-        share = -(-n // (2 * threads))
+    parallel = n * c >= PARALLEL_ELEMENTS
+    if parallel:
+        # At least two batches per thread (of two at most), so that neither waits long
+        # for the other. Whatever the threads, so that the bounds, and with them the row
+        # an error names (a chunk's NaN rows come before its +inf and all -inf ones), do
+        # not depend on the machine's CPUs.
+        share = -(-n // 4)
         if share < batch:
             batch = share
             step = min(step, batch)
-    threads = min(threads, -(-n // batch))
+    threads = min(_threads() if parallel else 1, -(-n // batch))
     chunker = _Chunker(logits, labels, temperature, work, step, batch, threads)
     bounds = [(a, min(n, a + batch)) for a in range(0, n, batch)]
     return chunker, bounds, threads

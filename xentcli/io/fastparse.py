@@ -154,7 +154,6 @@ def _with_pyarrow(block: bytes | bytearray, delimiter: str, ncols: int) -> NDArr
     except Exception:  # any failure: the strict parser will say why
         return None
     out = np.empty((table.num_rows, ncols), dtype=np.float64)
-    at = 0
     for i, column in enumerate(table.columns):
         if column.null_count:
             return None

@@ -93,14 +93,11 @@ def _lines_blocks(fh: BinaryIO, head: bytes, name: str) -> Iterator[tuple[bytes 
     buf: bytes | bytearray = head
     eof, line = len(head) < blocks.BLOCK_BYTES, 1
     while buf or not eof:
-        cut = _cut(buf, eof)
-        if cut == 0:
-            buf, got = read_after(fh, buf, blocks.BLOCK_BYTES, name)
-            eof = got == 0
-            continue
-        block, buf = split_at(buf, cut)
-        yield block, line
-        line += count_newlines(block)
+        cut = _cut(buf, eof)  # 0: no whole line yet (never at the end, where it is all)
+        if cut:
+            block, buf = split_at(buf, cut)
+            yield block, line
+            line += count_newlines(block)
         if not eof:
             buf, got = read_after(fh, buf, blocks.BLOCK_BYTES, name)
             eof = got == 0

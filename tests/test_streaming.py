@@ -23,7 +23,7 @@ from typer.testing import Result
 from xentcli.cli.streams import Streams
 from xentcli.errors import InputError
 from xentcli.io import blocks as stream_module
-from xentcli.io import fastparse
+from xentcli.io import fastparse, stream
 from xentcli.io.blocks import read_after, read_bytes, split_at
 from xentcli.io.stream import _lines_blocks
 
@@ -115,6 +115,31 @@ def test_results_do_not_depend_on_the_block_size(
     assert blocked == whole
     assert len(blocked["samples"]) == 300
     assert blocked["summary"]["ignored"] == 1
+
+
+def test_every_block_after_the_first_lines_takes_the_fast_path(
+    run_xent: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parser: str
+) -> None:
+    # A clean file is parsed strictly only for its header and first row; every later
+    # block is read by the compiled parser, its rows checked against the newlines the
+    # stream counted (a wrong count would send each block to the strict parser).
+    calls: list[int] = []
+    strict = stream.read_table
+
+    def counted(text: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(text.count("\n"))
+        return strict(text, *args, **kwargs)
+
+    x = np.round(np.random.default_rng(3).normal(0, 3, size=(300, 5)), 6)
+    logits, labels = tmp_path / "x.csv", tmp_path / "y.csv"
+    logits.write_text("a,b,c,d,e\n" + "".join(",".join(map(repr, r)) + "\n" for r in x.tolist()))
+    labels.write_text("".join(f"{i % 5}\n" for i in range(300)))
+    args = ["loss", logits, "-l", labels, "-s", "-f", "json"]
+    whole = json.loads(out(run_xent(*args)))
+    monkeypatch.setattr(stream, "read_table", counted)
+    monkeypatch.setattr(stream_module, "BLOCK_BYTES", 1000)
+    assert json.loads(out(run_xent(*args))) == whole
+    assert calls == [2]  # the header and the first row
 
 
 def test_stdin_npy_is_read_in_blocks(
@@ -285,11 +310,13 @@ def test_text_blocks_are_whole_lines_whatever_the_reads(
     text = b"".join(f"{i},{i * 0.37!r}\n".encode() for i in range(2000))
     monkeypatch.setattr(stream_module, "BLOCK_BYTES", 300)
     got = list(_lines_blocks(make(text[300:]), text[:300], "x.csv"))
-    assert b"".join(block for block, _ in got) == text
-    assert all(block.endswith(b"\n") for block, _ in got)
-    starts = [line for _, line in got]
+    assert b"".join(block for block, _, _ in got) == text
+    assert all(block.endswith(b"\n") for block, _, _ in got)
+    assert all(n == block.count(b"\n") for block, _, n in got)
+    starts = [line for _, line, _ in got]
     assert starts[0] == 1
-    assert starts[1:] == [1 + sum(b.count(b"\n") for b, _ in got[:i]) for i in range(1, len(got))]
+    ends = [1 + sum(b.count(b"\n") for b, _, _ in got[:i]) for i in range(1, len(got))]
+    assert starts[1:] == ends
 
 
 class _Broken(io.RawIOBase):
@@ -334,6 +361,6 @@ def test_a_non_blocking_pipe_is_waited_for_not_taken_as_ended(
     monkeypatch.setattr(stream_module, "BLOCK_BYTES", 64)
     with open(r, "rb") as fh:
         head = read_bytes(fh, 64, "<stdin>")
-        got = b"".join(block for block, _ in _lines_blocks(fh, head, "<stdin>"))
+        got = b"".join(block for block, _, _ in _lines_blocks(fh, head, "<stdin>"))
     writer.join()
     assert got == data

@@ -119,12 +119,15 @@ def _rows_are_lines(block: bytes | bytearray) -> bool:
     return not (b"\r" in block and block.count(b"\r") != block.count(b"\r\n"))
 
 
-def _lines(block: bytes | bytearray) -> int | None:
+def _lines(block: bytes | bytearray, newlines: int | None = None) -> int | None:
     """The number of lines of a block that pyarrow may read, or None (see
-    :func:`_rows_are_lines`; pyarrow itself refuses blank lines, as it is called)."""
+    :func:`_rows_are_lines`; pyarrow itself refuses blank lines, as it is called).
+    ``newlines``: the block's count of newlines, when the caller has it."""
     if not _rows_are_lines(block):
         return None
-    return count_newlines(block) + (0 if block.endswith(b"\n") else 1)
+    if newlines is None:
+        newlines = count_newlines(block)
+    return newlines + (0 if block.endswith(b"\n") else 1)
 
 
 def _with_pyarrow(block: bytes | bytearray, delimiter: str, ncols: int) -> NDArray[Any] | None:
@@ -252,11 +255,14 @@ def parse_numeric_block(
     ncols: int,
     read_so_far: int = 0,
     total: int | None = None,
+    newlines: int | None = None,
 ) -> NDArray[np.float64] | None:
     """The (rows, ncols) float64 values of a block of plain numeric lines, or None when
     the block is not plain (the caller then uses the strict parser). ``read_so_far``
     (bytes of the input before this block) and ``total`` (the input's size, when it is a
-    file) decide whether pyarrow is worth loading."""
+    file) decide whether pyarrow is worth loading; ``newlines`` is the block's count of
+    newlines when the caller has counted them (a text stream counts them for its line
+    numbers), to check pyarrow's rows against without counting again."""
     if not block or (delimiter != "whitespace" and _long_field(block, delimiter)):
         return None
     big = read_so_far + len(block) >= FAST_MIN_BYTES or (total or 0) >= FAST_MIN_FILE_BYTES
@@ -264,7 +270,7 @@ def parse_numeric_block(
     if fast and ncols > 1:
         # pyarrow is as strict as the grammar itself (module docstring): only the line
         # structure needs checking, not every byte.
-        rows = _lines(block)
+        rows = _lines(block, newlines)
         values = _with_pyarrow(block, delimiter, ncols) if rows is not None else None
     else:
         rows = _vouched(block, delimiter)

@@ -79,9 +79,10 @@ def _cut(buf: bytes | bytearray, eof: bool) -> int:
 
 def _text_chunks(
     fh: BinaryIO, head: bytes, name: str
-) -> Generator[tuple[bytes | bytearray, int], None, None]:
-    """Text in blocks of whole lines, each with the physical line number it starts on.
-    Closes ``fh`` (unless it is stdin) when done or discarded."""
+) -> Generator[tuple[bytes | bytearray, int, int], None, None]:
+    """Text in blocks of whole lines, each with the physical line number it starts on and
+    its count of newlines (counted once, here: the fast parser checks its rows against
+    it). Closes ``fh`` (unless it is stdin) when done or discarded."""
     try:
         yield from _lines_blocks(fh, head, name)
     finally:
@@ -89,15 +90,18 @@ def _text_chunks(
             fh.close()
 
 
-def _lines_blocks(fh: BinaryIO, head: bytes, name: str) -> Iterator[tuple[bytes | bytearray, int]]:
+def _lines_blocks(
+    fh: BinaryIO, head: bytes, name: str
+) -> Iterator[tuple[bytes | bytearray, int, int]]:
     buf: bytes | bytearray = head
     eof, line = len(head) < blocks.BLOCK_BYTES, 1
     while buf or not eof:
         cut = _cut(buf, eof)  # 0: no whole line yet (never at the end, where it is all)
         if cut:
             block, buf = split_at(buf, cut)
-            yield block, line
-            line += count_newlines(block)
+            newlines = count_newlines(block)
+            yield block, line, newlines
+            line += newlines
         if not eof:
             buf, got = read_after(fh, buf, blocks.BLOCK_BYTES, name)
             eof = got == 0
@@ -137,7 +141,7 @@ def _text_stream(
     buf, buf_line = b"", 1
     try:
         # Enough text for a header and a row (blocks may be smaller than a line or two).
-        for block, line in chunks:
+        for block, line, _ in chunks:
             if not buf:
                 buf_line = line
             buf += block
@@ -176,7 +180,7 @@ def _text_stream(
         n_fields,
         width_line,
         side_index,
-        (rest, rest_line),
+        (rest, rest_line, count_newlines(rest)),
         size,
         opts.classes,
     )
@@ -199,11 +203,11 @@ def _text_blocks(
     fmt: Format,
     delim: str,
     table: Any,
-    chunks: Generator[tuple[bytes | bytearray, int], None, None],
+    chunks: Generator[tuple[bytes | bytearray, int, int], None, None],
     n_fields: int,
     width_line: int,
     side_index: dict[str, int],
-    rest: tuple[bytes | bytearray, int],
+    rest: tuple[bytes | bytearray, int, int],
     size: int | None = None,
     classes: tuple[str, ...] | None = None,
 ) -> ScoreStream:
@@ -216,11 +220,20 @@ def _text_blocks(
         yield Block(table.values, 0, Locator(name, lines=table.lines), dict(table.side))
         start = table.values.shape[0]
         read = 0
-        for block, line in itertools.chain([rest], chunks):
+        for block, line, newlines in itertools.chain([rest], chunks):
             if not block:
                 continue
             b = _parse_block(
-                block, line, name, delim, n_fields, width_line, side_index, (read, size), fast
+                block,
+                line,
+                name,
+                delim,
+                n_fields,
+                width_line,
+                side_index,
+                (read, size),
+                fast,
+                newlines,
             )
             read += len(block)  # bytes before the next block
             if b is None:
@@ -250,9 +263,11 @@ def _parse_block(
     side_index: dict[str, int],
     read: tuple[int, int | None] = (0, None),
     fast: bool = True,
+    newlines: int | None = None,
 ) -> Block | None:
-    """``read``: the bytes of the input before this block, and its size if known."""
-    values = parse_numeric_block(block, delim, n_fields, *read) if fast else None
+    """``read``: the bytes of the input before this block, and its size if known;
+    ``newlines``: the block's count of newlines, if known."""
+    values = parse_numeric_block(block, delim, n_fields, *read, newlines) if fast else None
     label = side_index.get("label")
     if values is not None and label is not None and not whole_numbers(values[:, label]):
         values = None  # a bad label: the strict reader names it as written

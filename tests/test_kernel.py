@@ -179,6 +179,31 @@ def test_float32_tiny_loss_keeps_its_digits(gap: float, c: int) -> None:
     assert rel_err(nll, exact_nll(x, y)).max() <= RTOL32
 
 
+EPS64 = float(np.finfo(np.float64).eps)  # 2**-52
+#: Each float64 nll within 4 float64 ulps (relative) of the exact one. Rows whose maximum
+#: allows it are not shifted: ``x - m`` would round by up to half an ulp of ``|x - m|``,
+#: which ``exp`` turns into that many ulps of ``1`` in a term (the shifted kernel was
+#: 12-64 ulps off on these rows).
+RTOL64 = 4 * EPS64
+
+
+@pytest.mark.parametrize("c", [2, 10, 21, 100, 1000])
+@pytest.mark.parametrize("scale", [1.0, 3.0, 10.0])
+def test_float64_within_a_few_ulps_of_mpmath(c: int, scale: float, small_chunks: None) -> None:
+    x, y = random_case(max(24, 3000 // c), c, scale=scale, seed=c, dtype=np.float64)
+    n = len(y)
+    x[: n // 4][np.arange(n // 4), y[: n // 4]] += 40.0  # confident rows: nll ~ 1e-17
+    # Rows far from 0 inside the unshifted range, and beyond it (shifted by their max).
+    x[n // 4 :: 6] += 650.0 - np.log(c)
+    x[n // 4 + 1 :: 6] -= 250.0
+    x[n // 4 + 2 :: 6] += 5000.0
+    x[n // 4 + 3 :: 6] -= 5000.0
+    nll, _ = logits_nll(x, y)
+    want = np.array([mp_nll(r, int(t)) for r, t in zip(x, y, strict=True)])
+    err = rel_err(nll, want)
+    assert err.max() <= RTOL64, f"{err.max() / EPS64:.1f} ulps at row {err.argmax()}"
+
+
 def test_float32_neg_inf_logits() -> None:
     x = np.array(
         [[0.0, -np.inf, 1.5, -2.0], [-np.inf, -np.inf, 3.0, -np.inf], [2.0, -np.inf, 1.0, 0.5]],
@@ -218,7 +243,7 @@ def test_result_does_not_depend_on_chunks_threads_or_layout(
     c: int, dtype: type, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     x, y = random_case(1000, c, dtype=dtype, seed=7)
-    x[::3] += 300  # some rows shifted
+    x[::3] += 300 if dtype == np.float32 else 800  # some rows shifted
     want = logits_nll(x, y)
     monkeypatch.setattr(kernel, "CHUNK_BYTES_TRANSPOSED", 128)
     monkeypatch.setattr(kernel, "CHUNK_BYTES_ROWS", 4096)
@@ -236,10 +261,12 @@ def test_batches_of_chunks_give_what_one_chunk_gives(
     c: int, dtype: type, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A thread finishes the rows of a batch of chunks in one go; the batch's chunks may
-    # differ: not shifted, all rows shifted (maxima ~300), some rows below -16.
+    # differ: not shifted, all rows shifted (maxima ~300 in float32, ~800 in float64),
+    # some rows below the unshifted range (-16 in float32, -300 in float64).
+    f32 = dtype == np.float32
     x, y = random_case(1000, c, dtype=dtype, seed=11)
-    x[400:600] += 300
-    x[700::7] -= 40
+    x[400:600] += 300 if f32 else 800
+    x[700::7] -= 40 if f32 else 400
     want = logits_nll(x, y)  # small: one chunk, one batch, one thread
     want_total, want_right = nll_totals(x, y)
     monkeypatch.setattr(kernel, "CHUNK_BYTES_TRANSPOSED", 128)

@@ -79,6 +79,8 @@ MAX_ROWS = 32768
 BATCH_ROWS = 1 << 17
 #: The least float32 row maximum that is not shifted before ``exp`` (see ``_shift``).
 NO_SHIFT_MIN = np.float32(-16.0)
+#: The same for float64.
+NO_SHIFT_MIN_F64 = -300.0
 #: Rows of nll a thread of ``nll_totals`` gathers before summing them.
 STAGE_ROWS = 32768
 #: Below this many logits one thread is faster than two.
@@ -249,10 +251,12 @@ class _Chunker:
         self.work, self.rows = work, rows
         self.c = logits.shape[1]
         self.transposed = self.c <= TRANSPOSE_MAX_CLASSES
-        #: float32 rows are scaled by ``exp(shift - m)`` after the sum (see ``_shift``).
-        self.scaled = temperature == 1 and work == np.float32
-        # exp(x) of a row maximum up to this cannot overflow float32 in a sum of C terms.
-        self.no_shift_max = np.float32(87.0 - np.log(self.c))
+        #: Rows are scaled by ``exp(shift - m)`` after the sum (see ``_shift``).
+        self.scaled = temperature == 1
+        # exp(x) of a row maximum up to this cannot overflow in a sum of C terms.
+        f32 = work == np.float32
+        self.no_shift_min = work.type(NO_SHIFT_MIN if f32 else NO_SHIFT_MIN_F64)
+        self.no_shift_max = work.type((87.0 if f32 else 709.0) - np.log(self.c))
         #: Each thread's buffers (and sum, for ``nll_totals``), by the thread's number.
         #: All are taken here, by the calling thread: a helper thread's allocations
         #: would come from a malloc arena of its own, faulted in afresh at every call.
@@ -391,10 +395,10 @@ class _Chunker:
             _explain(self.logits, a, a + m.shape[0])
         if not self.scaled:
             return m
-        if lo >= NO_SHIFT_MIN and hi <= self.no_shift_max:
+        if lo >= self.no_shift_min and hi <= self.no_shift_max:
             return None
-        keep = (m >= NO_SHIFT_MIN) & (m <= self.no_shift_max)
-        shift: NDArray[Any] = np.where(keep, np.float32(0), m)
+        keep = (m >= self.no_shift_min) & (m <= self.no_shift_max)
+        shift: NDArray[Any] = np.where(keep, self.work.type(0), m)
         return shift
 
     def _exp_sum(

@@ -31,6 +31,8 @@ def _lines(text: str, at: int, value: str) -> str:
 CASES = {
     "plain": PLAIN,
     "header": "label\n" + PLAIN,
+    # Two header fields over one label a line: the whole reader's error, streamed too.
+    "two_field_header": "label,weight\n" + PLAIN,
     "bom": "\ufeff" + PLAIN,
     "no_final_newline": PLAIN.rstrip("\n"),
     "crlf": PLAIN.replace("\n", "\r\n"),

@@ -155,6 +155,23 @@ def _is_header(line: bytes, names: tuple[str, ...] | None) -> bool:
     return not all(is_number(f) for f in fields)
 
 
+def _plain_head(data: bytes, names: tuple[str, ...] | None) -> tuple[bytes, int] | None:
+    """``data`` without a UTF-8 byte order mark, and the length of its header line (0
+    when the first line is numbers the fast parser takes); None when the first line is
+    neither (the strict reader then reads the file). Used by the whole and the streamed
+    readers alike: a body the streamed one cannot take (rows of several numbers) makes
+    it fall back to the whole one (:class:`NotPlain`)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    nl = data.find(b"\n")
+    first = data[: nl + 1] if nl >= 0 else data
+    if not first.strip() or parse_numeric_block(first, ",", first.count(b",") + 1) is not None:
+        return data, 0
+    if not _is_header(first, names):
+        return None
+    return data, len(first)  # a header such as "label"
+
+
 def _numeric_labels(
     data: bytes, names: tuple[str, ...] | None = None
 ) -> tuple[NDArray[Any], int] | None:
@@ -162,15 +179,10 @@ def _numeric_labels(
     header line), parsed fast a block at a time into one preallocated array (int32 for
     class indices), so millions of labels never need a float64 copy of them all. Returns
     the values and the physical line of the first, or None if the file is not plain."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]  # a UTF-8 byte order mark
-    nl = data.find(b"\n")
-    first = data[: nl + 1] if nl >= 0 else data
-    skip = 0
-    if first.strip() and parse_numeric_block(first, ",", first.count(b",") + 1) is None:
-        if not _is_header(first, names):
-            return None  # labels the fast path does not take: the strict reader reads all
-        skip = len(first)  # a header such as "label"
+    head = _plain_head(data, names)
+    if head is None:
+        return None  # labels the fast path does not take: the strict reader reads all
+    data, skip = head
     body = data[skip:]
     if not body.strip():
         return None
@@ -269,17 +281,11 @@ class StreamedLabels:
             return None
         fh = open(path, "rb")  # noqa: SIM115 (closed by close())
         try:
-            first = fh.read(LABEL_BLOCK)
-            if first.startswith(b"\xef\xbb\xbf"):
-                first = first[3:]
-            nl = first.find(b"\n")
-            line = first[: nl + 1] if nl >= 0 else first
-            skip = 0
-            if line.strip() and parse_numeric_block(line, ",", 1) is None:
-                if not _is_header(line, names) or b"," in line:
-                    fh.close()
-                    return None
-                skip = len(line)  # a header such as "label"
+            head = _plain_head(fh.read(LABEL_BLOCK), names)
+            if head is None:
+                fh.close()
+                return None
+            first, skip = head
             if not first[skip:].strip():
                 fh.close()
                 return None  # empty, or a header alone: the whole reader says so

@@ -1,7 +1,9 @@
 """End-to-end benchmark of the ``xent`` command against CSV/NPY readers, in one run.
 
 Generates (into a temporary directory, or ``--dir``) a numeric CSV of N rows x C columns
-(default 200,000 x 10) of ``np.random.randn`` values written with ``repr`` (shortest
+(default 1,000,000 x 10, ~196 MB: the issue's users evaluate millions of samples; at
+200,000 x 10, ~39 MB, start-up and imports are ~40% of xent's run, so its end-to-end
+rate says more about start-up than parsing) of ``np.random.randn`` values written with ``repr`` (shortest
 round-trip float64) precision, a one-column labels file, and the same data as ``.npy``.
 Then, in the same run, it times as subprocesses (best of ``--repeat``, wall clock, so
 interpreter start-up and imports are included for every contender):
@@ -26,7 +28,8 @@ report this process's own peak; a fork()ed grandchild starts from the launcher's
 
 Usage::
 
-    python benchmarks/bench_cli.py                       # 200k x 10, ~38 MB of CSV
+    python benchmarks/bench_cli.py                       # 1M x 10, ~196 MB of CSV
+    python benchmarks/bench_cli.py --rows 200000         # ~39 MB: start-up weighs more
     python benchmarks/bench_cli.py --quick               # 20k rows, a smoke test
     python benchmarks/bench_cli.py --peer-python /path/to/venv-with-pandas/bin/python
     python benchmarks/bench_cli.py --rows 10000000 --dir /big/disk  # ~2 GB CSV
@@ -266,7 +269,7 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    p.add_argument("--rows", type=int, default=200_000, help="N samples (default 200000)")
+    p.add_argument("--rows", type=int, default=1_000_000, help="N samples (default 1000000)")
     p.add_argument("--cols", type=int, default=10, help="C classes (default 10)")
     p.add_argument("--repeat", type=int, default=5, help="timed runs per command (best kept)")
     p.add_argument("--startup-repeat", type=int, default=10, help="timed start-up runs")

@@ -204,6 +204,42 @@ def test_float64_within_a_few_ulps_of_mpmath(c: int, scale: float, small_chunks:
     assert err.max() <= RTOL64, f"{err.max() / EPS64:.1f} ulps at row {err.argmax()}"
 
 
+def mp_nll_log1p(row: np.ndarray, label: int) -> float:
+    """The nll of one row, as ``log1p`` of the sum without the max term (so that a loss
+    of 1e-300 keeps its digits, where ``log`` of the whole sum would need 300 of them)."""
+    with mpmath.workdps(50):
+        xs = [mpmath.mpf(float(v)) for v in row]
+        m = max(xs)
+        top = xs.index(m)
+        rest = mpmath.fsum(mpmath.exp(v - m) for j, v in enumerate(xs) if j != top)
+        return float(mpmath.log1p(rest) - (xs[label] - m))
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        [-300.0, -746.0],  # a review's counterexamples to an unshifted range from -300
+        [-300.0, -720.0],
+        [-100.0, -740.0],
+        [-299.0, -989.0, -1000.0],
+        [-16.0, -700.0],  # the lowest unshifted maximum
+        [-15.9, -700.0],
+        [-0.5, -600.0, -3.0],
+        [5.0, -680.0],
+        [700.0, 20.0, 15.0],
+    ],
+)
+def test_float64_tiny_losses_keep_their_digits(row: list[float]) -> None:
+    # Unshifted, exp(x) of an entry below -708 is subnormal or 0: the row maximum must
+    # be high enough (>= -16) that such an entry only matters to a loss below ~1e-300.
+    x = np.array([row] * 3)
+    y = np.zeros(3, dtype=np.int64)
+    nll, _ = logits_nll(x, y)
+    want = mp_nll_log1p(x[0], 0)
+    assert want > 1e-300
+    assert rel_err(nll, np.full(3, want)).max() <= RTOL64, (nll[0], want)
+
+
 def test_float32_neg_inf_logits() -> None:
     x = np.array(
         [[0.0, -np.inf, 1.5, -2.0], [-np.inf, -np.inf, 3.0, -np.inf], [2.0, -np.inf, 1.0, 0.5]],

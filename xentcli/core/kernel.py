@@ -20,8 +20,9 @@ confident, correct row has ``nll ~ 1e-8``, below float32's epsilon relative to 1
 
 float16 and float32 logits are computed in float32, as PyTorch does (float16 is upcast
 per chunk: float16 arithmetic overflows at C ~ 1e5). Each ``nll`` is within a few
-float32 ulps of the exact value for the float32 inputs: rows are not shifted at all
-when their maximum allows it (see ``_Chunker._shift``), the true-class term ``x_y - m``
+float32 ulps of the exact value for the float32 inputs (float64: a few float64 ulps):
+rows are not shifted at all when their maximum allows it (see ``_Chunker._shift``), the
+true-class term ``x_y - m``
 and the final ``log1p`` are computed in float64, and the result is float64, so that sums
 over samples are exact in float64. With a temperature (``x / T`` rounds), with
 ``compute_dtype="float64"`` and for every other dtype, the chunk is computed in float64
@@ -77,10 +78,8 @@ MAX_ROWS = 32768
 #: Rows of a batch (a thread's unit of work: its chunks, then their per-row finishing
 #: in one go; see ``_Chunker``) at most.
 BATCH_ROWS = 1 << 17
-#: The least float32 row maximum that is not shifted before ``exp`` (see ``_shift``).
+#: The least row maximum that is not shifted before ``exp`` (see ``_shift``).
 NO_SHIFT_MIN = np.float32(-16.0)
-#: The same for float64.
-NO_SHIFT_MIN_F64 = -300.0
 #: Rows of nll a thread of ``nll_totals`` gathers before summing them.
 STAGE_ROWS = 32768
 #: Below this many logits one thread is faster than two.
@@ -255,7 +254,7 @@ class _Chunker:
         self.scaled = temperature == 1
         # exp(x) of a row maximum up to this cannot overflow in a sum of C terms.
         f32 = work == np.float32
-        self.no_shift_min = work.type(NO_SHIFT_MIN if f32 else NO_SHIFT_MIN_F64)
+        self.no_shift_min = work.type(NO_SHIFT_MIN)
         self.no_shift_max = work.type((87.0 if f32 else 709.0) - np.log(self.c))
         #: Each thread's buffers (and sum, for ``nll_totals``), by the thread's number.
         #: All are taken here, by the calling thread: a helper thread's allocations
@@ -298,7 +297,8 @@ class _Chunker:
                     np.subtract(shift, m[s:e], out=scale[s:e])
                 np.exp(scale, out=scale)
                 scaled = rb.f64a[:n]
-                np.multiply(rest, scale, out=scaled, dtype=np.float64)  # exact: 24 x 24 bits
+                # Exact for float32 (24 x 24 bits); one rounding in float64.
+                np.multiply(rest, scale, out=scaled, dtype=np.float64)
                 rest = scaled
             # x_y - m is exact in float64 for float32 inputs.
             shifted_true = rb.f64c[:n]
@@ -379,16 +379,22 @@ class _Chunker:
         which happens exactly when a row holds a NaN or ``+inf`` or is all ``-inf``:
         ``min`` and ``max`` of the maxima propagate a NaN and show an infinity.
 
-        Subtracting the maximum rounds ``x - m`` in float32 whenever ``|x - m| > |x|``,
-        and ``exp`` turns that absolute rounding into a relative error of ``|x - m|``
-        ulps in a term: up to ~18 ulps in the loss of a confident row (nll ~ 1e-8). So a
-        float32 row whose maximum lies in ``[-16, 87 - log C]`` (nearly every row of a
-        real classifier) is not shifted at all, and its sum is scaled by ``exp(-m)``
-        instead: no rounding before ``exp``. ``exp(x)`` cannot overflow there, and
-        underflows (to subnormals) only in terms that matter to a loss below ~1e-31.
-        Larger logits are shifted by the maximum, where ``x - m`` is exact (Sterbenz) for
-        every ``x`` near enough to matter once ``m > 206``. float64 work (which includes
-        every call with a temperature) is always shifted, as it always was.
+        Subtracting the maximum rounds ``x - m`` whenever ``|x - m| > |x|``, and ``exp``
+        turns that absolute rounding into a relative error of ``|x - m|`` ulps in a
+        term: up to ~18 ulps in the loss of a confident row (nll ~ 1e-8) in float32,
+        12-64 ulps in float64 rows of tests/test_kernel.py. So a row whose maximum lies
+        in ``[-16, 87 - log C]`` in float32, ``[-16, 709 - log C]`` in float64 (nearly
+        every row of a real classifier) is not shifted at all, and its sum is scaled by
+        ``exp(-m)`` instead: no rounding before ``exp`` (in float64 the scaling rounds
+        once, and ``exp(-m)`` is within an ulp). ``exp(x)`` cannot overflow there, and
+        underflows (to subnormals, below ``exp(-87)`` or ``exp(-708)``) only in terms
+        that matter to a loss below ~1e-31 (float32) or ~1e-300 (float64); the lower
+        bound is what keeps that so (a review found float64 losses of 1e-194 lost with
+        a bound of -300). Unshifted, a float64 chunk also saves the subtracting pass
+        (~10% of it at C >= 100; RESULTS.md, session 8). Rows beyond are shifted by their
+        maximum, where ``x - m`` is exact (Sterbenz) for every ``x`` near enough to
+        matter (once ``m > 206`` in float32). Calls with a temperature (``x / T``
+        rounds anyway) are always shifted.
         """
         lo, hi = float(m.min()), float(m.max())
         if not (math.isfinite(lo) and math.isfinite(hi)):

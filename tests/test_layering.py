@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).parent.parent / "xentcli"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "xentcli"
+
+
+def python(code: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """``python -c CODE`` in a fresh interpreter, from the root of the checkout."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=check, cwd=ROOT
+    )
 
 
 @pytest.mark.parametrize("module", ["xentcli.core", "xentcli"])
@@ -80,7 +88,6 @@ def test_a_loss_run_loads_only_its_own_command() -> None:
     # Start-up time (issue 5): `xent loss` builds the application with `loss` alone, so
     # the other commands' modules, temperature scaling, Rich (JSON output) and pydantic
     # (Typer 0.29's coercion layer, excluded by the pin in pyproject.toml) stay unloaded.
-    root = Path(__file__).resolve().parent.parent
     code = (
         "import sys; sys.argv = ['xent', 'loss', 'sample_data/logits.csv', '-l', "
         "'sample_data/labels.csv', '-s', '-f', 'json']; from xentcli.cli import main\n"
@@ -90,9 +97,7 @@ def test_a_loss_run_loads_only_its_own_command() -> None:
         "'xentcli.core.calibration', 'pydantic', 'rich', 'matplotlib')))\n"
         "print(','.join(bad), file=sys.stderr)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
-    )
+    out = python(code)
     assert '"loss": 0.96867' in out.stdout
     assert out.stderr.strip() == ""
 
@@ -102,12 +107,29 @@ def test_a_loss_run_loads_only_its_own_command() -> None:
 )
 def test_main_leaves_its_objects_out_of_the_last_collections(argv: list[str]) -> None:
     # Start-up time (issue 5): the interpreter's full collections at exit cost ~13 ms of
-    # a 10-row run; main() freezes what is alive, on success and on error alike.
-    root = Path(__file__).resolve().parent.parent
+    # a 10-row run; main() has atexit freeze what is alive, on success and on error. A
+    # callback registered before main() runs after main()'s (atexit is last in, first
+    # out), and sees the objects frozen.
     code = (
-        f"import gc, sys; sys.argv = ['xent', *{argv!r}]; from xentcli.cli import main\n"
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print(gc.get_freeze_count() > 1000, file=sys.stderr))\n"
+        f"sys.argv = ['xent', *{argv!r}]\n"
+        "from xentcli.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(gc.get_freeze_count() > 1000, file=sys.stderr)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
-    assert out.stderr.splitlines()[-1] == "True"
+    assert python(code, check=False).stderr.splitlines()[-1] == "True"
+
+
+def test_an_in_process_caller_s_garbage_stays_collectable_after_main() -> None:
+    # (A review: freezing inside main() made a caller's cycles uncollectable for good.)
+    code = (
+        "import gc, sys, weakref\n"
+        "class Cycle:\n    pass\n"
+        "sys.argv = ['xent', '--version']\n"
+        "from xentcli.cli import main\n"
+        "c = Cycle(); c.me = c; ref = weakref.ref(c); del c\n"
+        "main()\n"
+        "gc.collect()\n"
+        "print(ref() is None, gc.get_freeze_count())\n"
+    )
+    assert python(code).stdout.splitlines()[-1] == "True 0"

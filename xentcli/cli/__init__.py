@@ -1,22 +1,24 @@
 """The ``xent`` command line: a thin layer of io -> core -> render."""
 
+import atexit
 import gc
 import sys
 from typing import Any
 
+_freezes_at_exit = False
+
 
 def main() -> None:
     """Console-script entry point."""
-    try:
-        _main()
-    finally:
-        # The process ends here: what is still alive is left to the operating system,
-        # not to the interpreter's last full garbage collections over every object of
-        # NumPy and the modules (~13 ms of the ~150 of a 10-row run; RESULTS.md).
-        gc.freeze()
-
-
-def _main() -> None:
+    global _freezes_at_exit
+    if not _freezes_at_exit:
+        # At exit, leave what is still alive to the operating system rather than to the
+        # interpreter's last full garbage collections over every object of NumPy and
+        # the modules (~13 ms of the ~150 of a 10-row run; RESULTS.md, session 8).
+        # atexit callbacks run before those collections; an in-process caller's later
+        # garbage stays collectable until then.
+        atexit.register(gc.freeze)
+        _freezes_at_exit = True
     if sys.argv[1:] in (["--version"], ["-V"]):
         # Answer without loading the commands (and NumPy): a start-up of a few tens of ms.
         from xentcli import __version__

@@ -22,11 +22,11 @@ float16 and float32 logits are computed in float32, as PyTorch does (float16 is 
 per chunk: float16 arithmetic overflows at C ~ 1e5). Each ``nll`` is within a few
 float32 ulps of the exact value for the float32 inputs (float64: a few float64 ulps):
 rows are not shifted at all when their maximum allows it (see ``_Chunker._shift``), the
-true-class term ``x_y - m``
-and the final ``log1p`` are computed in float64, and the result is float64, so that sums
-over samples are exact in float64. With a temperature (``x / T`` rounds), with
-``compute_dtype="float64"`` and for every other dtype, the chunk is computed in float64
-(2-4x slower: NumPy's float64 ``exp`` is scalar on CPUs without AVX-512).
+true-class term ``x_y - m`` and the final ``log1p`` are computed in float64, and the
+result is float64, so that sums over samples are exact in float64. With a temperature
+(``x / T`` rounds), with ``compute_dtype="float64"`` and for every other dtype, the
+chunk is computed in float64 (2-4x slower: NumPy's float64 ``exp`` is scalar on CPUs
+without AVX-512).
 
 Layouts
 -------

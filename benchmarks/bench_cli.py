@@ -3,8 +3,9 @@
 Generates (into a temporary directory, or ``--dir``) a numeric CSV of N rows x C columns
 (default 1,000,000 x 10, ~196 MB: the issue's users evaluate millions of samples; at
 200,000 x 10, ~39 MB, start-up and imports are ~40% of xent's run, so its end-to-end
-rate says more about start-up than parsing) of ``np.random.randn`` values written with ``repr`` (shortest
-round-trip float64) precision, a one-column labels file, and the same data as ``.npy``.
+rate says more about start-up than parsing) of ``np.random.randn`` values written with
+``repr`` (shortest round-trip float64) precision, a one-column labels file, and the same
+data as ``.npy``.
 Then, in the same run, it times as subprocesses (best of ``--repeat``, wall clock, so
 interpreter start-up and imports are included for every contender):
 

@@ -27,7 +27,7 @@ def test_importing_the_library_loads_neither_typer_nor_rich(module: str) -> None
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click')); "
         "print(','.join(bad))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = python(code)
     assert out.stdout.strip() == ""
 
 
@@ -69,7 +69,7 @@ def test_the_command_line_starts_without_rich_or_metadata() -> None:
         "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'rich' "
         "or m == 'importlib.metadata'); print(','.join(bad))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = python(code)
     assert out.stdout.strip() == ""
 
 
@@ -78,7 +78,7 @@ def test_version_answers_without_loading_numpy() -> None:
         "import sys; sys.argv = ['xent', '--version']; from xentcli.cli import main; "
         "main(); print('numpy' in sys.modules, 'typer' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = python(code)
     version, loaded = out.stdout.splitlines()
     assert version.startswith("xent ")
     assert loaded == "False False"

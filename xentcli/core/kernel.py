@@ -290,7 +290,7 @@ class _Chunker:
                 if shift is not None and self.scaled:
                     shifted.append((s, e, shift))
             if self.scaled:
-                # The sums relative to exp(m): times exp(shift - m), exact in float64.
+                # The sums relative to exp(m): times exp(shift - m).
                 scale = rb.scale[:n]
                 np.negative(m, out=scale)
                 for s, e, shift in shifted:
